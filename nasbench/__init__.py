@@ -1,0 +1,8 @@
+"""nasbench: neural architecture search and model scaling of CNNs, with every network a genome."""
+from nasbench.build import build
+from nasbench.gene import GenomeError
+from nasbench.genome import Genome, Scaling, Stage
+from nasbench.head import Head
+
+__all__ = ["Genome", "GenomeError", "Head", "Scaling", "Stage", "build"]
+__version__ = "0.1.0"

@@ -1,0 +1,120 @@
+"""The block contract, the block registry and the small layer helpers blocks share."""
+from __future__ import annotations
+
+import dataclasses
+from typing import ClassVar
+
+from torch import nn
+
+from nasbench.blocks.tally import Shape, Tally
+from nasbench.gene import Gene, GenomeError
+
+ACTIVATIONS = ("relu", "relu6", "leaky_relu", "prelu", "elu", "selu", "silu", "sigmoid", "tanh", "hard_swish", "gelu")
+NORMS = ("batch", "none")
+
+
+@dataclasses.dataclass(frozen=True)
+class BlockGene(Gene):
+    """A block's hyperparameters. Subclasses set `kind`, declare fields, and implement the four methods.
+
+    Every block is built from the same arguments: its gene, the input channels and the stride; it
+    declares its cost next to its module, mirroring the module layer by layer.
+    """
+
+    kind: ClassVar[str] = ""
+    depth_scalable: ClassVar[bool] = True  # whether compound depth scaling may repeat this block
+
+    def out_chans(self, in_chans: int) -> int:
+        """Output channels for a given input channel count."""
+        raise NotImplementedError
+
+    def check(self, in_chans: int, stride: int, path: str) -> None:
+        """Rules that depend on the input (e.g. groups dividing channels); raise GenomeError."""
+
+    def build(self, in_chans: int, stride: int) -> nn.Module:
+        raise NotImplementedError
+
+    def cost(self, t: Tally, x: Shape, stride: int) -> Shape:
+        """Add this block's params and FLOPs to `t` and return its output shape."""
+        raise NotImplementedError
+
+
+class BlockRegistry:
+    """Name -> BlockGene subclass. Registering a name twice raises."""
+
+    def __init__(self) -> None:
+        self._genes: dict[str, type[BlockGene]] = {}
+
+    def register(self, cls: type[BlockGene]) -> type[BlockGene]:
+        if not cls.kind:
+            raise ValueError(f"{cls.__name__} has no block kind name")
+        if cls.kind in self._genes:
+            raise ValueError(f"block {cls.kind!r} is already registered by {self._genes[cls.kind].__name__}")
+        self._genes[cls.kind] = cls
+        return cls
+
+    def get(self, name: str, path: str = "block") -> type[BlockGene]:
+        if name not in self._genes:
+            raise GenomeError(path, f"unknown block {name!r}; known blocks: {', '.join(sorted(self._genes))}")
+        return self._genes[name]
+
+    def names(self) -> list[str]:
+        return sorted(self._genes)
+
+
+REGISTRY = BlockRegistry()
+register = REGISTRY.register
+
+
+def make_act(kind: str) -> nn.Module:
+    """A fresh activation module (inplace where torch allows it, as torchvision does)."""
+    factories = {
+        "relu": lambda: nn.ReLU(inplace=True),
+        "relu6": lambda: nn.ReLU6(inplace=True),
+        "leaky_relu": lambda: nn.LeakyReLU(0.1, inplace=True),
+        "prelu": nn.PReLU,
+        "elu": lambda: nn.ELU(inplace=True),
+        "selu": lambda: nn.SELU(inplace=True),
+        "silu": lambda: nn.SiLU(inplace=True),
+        "sigmoid": nn.Sigmoid,
+        "tanh": nn.Tanh,
+        "hard_swish": lambda: nn.Hardswish(inplace=True),
+        "gelu": nn.GELU,
+    }
+    return factories[kind]()
+
+
+def make_norm(kind: str, channels: int) -> nn.Module:
+    return nn.BatchNorm2d(channels) if kind == "batch" else nn.Identity()
+
+
+def conv_norm_act(in_chans: int, out_chans: int, kernel, stride=1, padding=None, groups: int = 1,
+                  norm: str = "batch", act: str | None = "relu", bias: bool | None = None) -> nn.Sequential:
+    """Conv -> norm -> activation; bias defaults to on exactly when there is no norm."""
+    kh, kw = (kernel, kernel) if isinstance(kernel, int) else kernel
+    if padding is None:
+        padding = (kh // 2, kw // 2)
+    bias = norm == "none" if bias is None else bias
+    layers = [nn.Conv2d(in_chans, out_chans, (kh, kw), stride, padding, groups=groups, bias=bias)]
+    if norm != "none":
+        layers.append(make_norm(norm, out_chans))
+    if act is not None:
+        layers.append(make_act(act))
+    return nn.Sequential(*layers)
+
+
+def conv_norm_act_cost(t: Tally, x: Shape, out_chans: int, kernel, stride=1, padding=None, groups: int = 1,
+                       norm: str = "batch", act: str | None = "relu", bias: bool | None = None) -> Shape:
+    """The cost twin of `conv_norm_act`."""
+    kh, kw = (kernel, kernel) if isinstance(kernel, int) else kernel
+    if padding is None:
+        padding = (kh // 2, kw // 2)
+    bias = norm == "none" if bias is None else bias
+    y = t.conv(x, out_chans, (kh, kw), stride, padding, groups, bias)
+    y = t.norm(y, norm)
+    return t.act(y, act) if act is not None else y
+
+
+def check_groups(path: str, channels: int, groups: int, what: str = "channels") -> None:
+    if channels % groups:
+        raise GenomeError(path, f"groups={groups} does not divide {channels} {what}")

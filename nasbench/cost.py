@@ -1,0 +1,106 @@
+"""Cost of a genome: fvcore counts on the built model, the exact analytic twin, and measured latency."""
+from __future__ import annotations
+
+import logging
+import statistics
+import time
+from contextlib import contextmanager, nullcontext
+from typing import NamedTuple
+
+import torch
+from torch import nn
+
+from nasbench.blocks import Tally
+from nasbench.genome import Genome, trace
+
+
+class Cost(NamedTuple):
+    params: int
+    flops: int  # fvcore convention: one multiply-add = one FLOP
+
+
+class FvcoreCost(NamedTuple):
+    params: int
+    flops: int
+    activations: int
+
+
+def analytic_cost(genome: Genome) -> Cost:
+    """Params and FLOPs from the genome alone (no torch modules); equals `fvcore_cost` exactly."""
+    t = Tally()
+    trace(genome.resolved(), t)
+    return Cost(t.params, t.flops)
+
+
+@contextmanager
+def _quiet_fvcore():
+    logger = logging.getLogger("fvcore")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def count_params(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def fvcore_module_cost(model: nn.Module, in_chans: int, resolution: int) -> FvcoreCost:
+    """fvcore FLOPs and activations of any module on one (in_chans, resolution, resolution) input, in eval mode."""
+    from fvcore.nn import ActivationCountAnalysis, FlopCountAnalysis
+
+    was_training = model.training
+    model.eval()
+    x = torch.zeros(1, in_chans, resolution, resolution)
+    try:
+        with _quiet_fvcore(), torch.no_grad():
+            flops = FlopCountAnalysis(model, x).unsupported_ops_warnings(False).uncalled_modules_warnings(False)
+            acts = ActivationCountAnalysis(model, x).unsupported_ops_warnings(False).uncalled_modules_warnings(False)
+            total_flops, total_acts = int(flops.total()), int(acts.total())
+    finally:
+        model.train(was_training)
+    return FvcoreCost(count_params(model), total_flops, total_acts)
+
+
+def fvcore_cost(genome: Genome) -> FvcoreCost:
+    """Params, fvcore FLOPs and activation count of the built model at the genome's (resolved) resolution."""
+    from nasbench.build import build
+
+    resolved = genome.resolved()
+    return fvcore_module_cost(build(resolved), resolved.in_chans, resolved.resolution)
+
+
+def measure_latency(genome_or_module: Genome | nn.Module, device: str = "cpu", batch: int = 1,
+                    resolution: int | None = None, in_chans: int | None = None, warmup: int = 3, repeats: int = 10,
+                    channels_last: bool = False, bf16: bool = False) -> float:
+    """Median forward latency in milliseconds (eval mode, no grad), CUDA-synchronised."""
+    from nasbench.build import build
+
+    if isinstance(genome_or_module, Genome):
+        resolved = genome_or_module.resolved()
+        model = build(resolved)
+        resolution = resolution or resolved.resolution
+        in_chans = in_chans or resolved.in_chans
+    else:
+        model = genome_or_module
+        if resolution is None or in_chans is None:
+            raise ValueError("measure_latency(module) needs resolution= and in_chans=")
+    dev = torch.device(device)
+    model = model.to(dev).eval()
+    x = torch.randn(batch, in_chans, resolution, resolution, device=dev)
+    if channels_last:
+        model, x = model.to(memory_format=torch.channels_last), x.to(memory_format=torch.channels_last)
+    autocast = torch.autocast(dev.type, dtype=torch.bfloat16) if bf16 else nullcontext()
+    sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
+    times = []
+    with torch.no_grad(), autocast:
+        for i in range(warmup + repeats):
+            sync()
+            start = time.perf_counter()
+            model(x)
+            sync()
+            if i >= warmup:
+                times.append((time.perf_counter() - start) * 1000.0)
+    return statistics.median(times)
