@@ -47,8 +47,8 @@ def count_params(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def fvcore_module_cost(model: nn.Module, in_chans: int, resolution: int) -> FvcoreCost:
-    """fvcore FLOPs and activations of any module on one (in_chans, resolution, resolution) input, in eval mode."""
+def fvcore_module_cost(model: nn.Module, in_chans: int, resolution: int, activations: bool = True) -> FvcoreCost:
+    """fvcore FLOPs (and activations, unless `activations=False`: -1) of a module on one input, in eval mode."""
     from fvcore.nn import ActivationCountAnalysis, FlopCountAnalysis
 
     was_training = model.training
@@ -57,8 +57,10 @@ def fvcore_module_cost(model: nn.Module, in_chans: int, resolution: int) -> Fvco
     try:
         with _quiet_fvcore(), torch.no_grad():
             flops = FlopCountAnalysis(model, x).unsupported_ops_warnings(False).uncalled_modules_warnings(False)
-            acts = ActivationCountAnalysis(model, x).unsupported_ops_warnings(False).uncalled_modules_warnings(False)
-            total_flops, total_acts = int(flops.total()), int(acts.total())
+            total_flops, total_acts = int(flops.total()), -1
+            if activations:
+                acts = ActivationCountAnalysis(model, x).unsupported_ops_warnings(False).uncalled_modules_warnings(False)
+                total_acts = int(acts.total())
     finally:
         model.train(was_training)
     return FvcoreCost(count_params(model), total_flops, total_acts)

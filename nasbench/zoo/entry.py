@@ -27,7 +27,17 @@ class Reference:
 
     @property
     def label(self) -> str:
-        return f"{self.source}:{self.model}" if self.model else f"{self.source} ({self.citation})"
+        if not self.model:
+            return f"{self.source} ({self.citation})"
+        args = ",".join(f"{k}={v}" for k, v in _flat(dict(self.kwargs)).items())
+        return f"{self.source}:{self.model}" + (f"({args})" if args else "")
+
+
+def _flat(kwargs: dict) -> dict:
+    out = {}
+    for key, value in kwargs.items():
+        out.update(_flat(value) if isinstance(value, dict) else {key: value})
+    return out
 
 
 @dataclasses.dataclass(frozen=True)

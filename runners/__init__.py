@@ -1,0 +1,1 @@
+"""Command-line entry points: python -m runners.<search|scale|analyze|zoo|spaces>."""
