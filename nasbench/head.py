@@ -5,6 +5,7 @@ import dataclasses
 from typing import ClassVar
 
 import torch
+from timm.layers.adaptive_avgmax_pool import FastAdaptiveAvgPool
 from torch import nn
 
 from nasbench.blocks.base import ACTIVATIONS, NORMS, make_act, make_norm
@@ -27,7 +28,8 @@ class Head(Gene):
                                  doc="final classifier: FC layer, or 1x1 conv + global average pooling")
     pre_act: bool = gene_field(False, alias="pre", doc="norm + act on the incoming features (pre-activation nets)")
     conv: int = gene_field(0, min=0, width=True, doc="channels of a 1x1 conv-norm-act before pooling; 0 = none")
-    pool: str = gene_field("avg", choices=("avg", "max", "flatten"), doc="global pooling, or flatten the map")
+    pool: str = gene_field("avg", choices=("avg", "max", "mean", "flatten"),
+                           doc="global pooling (mean: x.mean, torchvision ShuffleNetV2, free in fvcore) or flatten")
     pool_size: int = gene_field(1, alias="ps", min=1, max=64, doc="adaptive avg pool output size (AlexNet/VGG: 6/7)")
     hidden: tuple[int, ...] = gene_field((), alias="fc", min=1, doc="hidden FC widths (AlexNet/VGG: 4096/4096)")
     dropout: float = gene_field(0.0, alias="drop", min=0.0, max=0.95, doc="dropout before each linear layer")
@@ -38,8 +40,9 @@ class Head(Gene):
         if self.classifier == "conv" and (self.hidden or self.pool != "avg" or self.pool_size != 1):
             raise GenomeError(f"{path}.classifier" if path else "classifier",
                               "a conv head ends in global average pooling: leave hidden, pool and pool_size at defaults")
-        if self.pool == "max" and self.pool_size != 1:
-            raise GenomeError(f"{path}.pool_size" if path else "pool_size", "max pooling is global: pool_size must be 1")
+        if self.pool in ("max", "mean") and self.pool_size != 1:
+            raise GenomeError(f"{path}.pool_size" if path else "pool_size",
+                              f"{self.pool} pooling is global: pool_size must be 1")
         if self.pool == "flatten" and self.pool_size != 1:
             raise GenomeError(f"{path}.pool_size" if path else "pool_size", "flatten keeps the map: pool_size must be 1")
 
@@ -56,7 +59,7 @@ class Head(Gene):
             return t.adaptive_avg(x, 1)
         if self.pool == "avg":
             x = t.adaptive_avg(x, self.pool_size)
-        elif self.pool == "max":
+        elif self.pool in ("max", "mean"):
             x = Shape(x.c, 1, 1)
         features = x.numel
         for width in self.hidden:
@@ -84,8 +87,8 @@ class HeadModule(nn.Module):
         if gene.pool == "avg":
             self.pool = nn.AdaptiveAvgPool2d(gene.pool_size)
             features = in_chans * gene.pool_size**2
-        elif gene.pool == "max":
-            self.pool = nn.AdaptiveMaxPool2d(1)
+        elif gene.pool in ("max", "mean"):
+            self.pool = nn.AdaptiveMaxPool2d(1) if gene.pool == "max" else FastAdaptiveAvgPool()
             features = in_chans
         else:
             self.pool = nn.Identity()

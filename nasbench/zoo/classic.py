@@ -1,0 +1,155 @@
+"""Plain convolutional networks: LeNet-5, AlexNet (paper, two-tower, torchvision), ZFNet, VGG, NiN and the
+All-CNN family, built from `conv`, `pool` and `mlpconv` blocks."""
+from __future__ import annotations
+
+from nasbench.blocks.conv import ConvGene, PoolGene
+from nasbench.blocks.nin import MlpConvGene
+from nasbench.genome import Genome, Stage
+from nasbench.head import Head
+from nasbench.zoo.entry import Reference, ZooEntry
+
+FAMILY = "classic"
+FC_HEAD = dict(hidden=(4096, 4096), dropout=0.5)
+VGG_CONFIGS = {  # torchvision `cfgs`: conv widths, "M" = 2x2/2 max pool
+    11: (64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"),
+    13: (64, 64, "M", 128, 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"),
+    16: (64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"),
+    19: (64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512, "M"),
+}
+
+
+def conv(channels: int, kernel: int, stride: int = 1, padding: int = -1, groups: int = 1, depth: int = 1,
+         act: str = "relu") -> Stage:
+    """Conv with bias -> act, no normalisation (the pre-BN networks)."""
+    gene = ConvGene(channels=channels, kernel=kernel, padding=padding, groups=groups, bias=True, norm="none", act=act)
+    return Stage(gene, depth, stride)
+
+
+def pool(kernel: int, stride: int, mode: str = "max", padding: int = 0, ceil_mode: bool = False) -> Stage:
+    return Stage(PoolGene(mode=mode, kernel=kernel, padding=padding, ceil_mode=ceil_mode), 1, stride)
+
+
+def lenet5(act: str = "tanh") -> Genome:
+    """C1 6@5x5 -> S2 2x2 avg pool -> C3 16@5x5 -> S4 -> C5/F6 FC 120, 84 -> FC 10 on 32x32 grey images."""
+    stages = (conv(6, 5, padding=0, act=act), pool(2, 2, "avg"), conv(16, 5, padding=0, act=act), pool(2, 2, "avg"))
+    return Genome(stages=stages, head=Head(pool="flatten", hidden=(120, 84), act=act), in_chans=1, resolution=32,
+                  num_classes=10)
+
+
+def alexnet(groups: int = 1) -> Genome:
+    """Krizhevsky et al. 2012 at 227x227; groups=2 keeps conv2/4/5 within one GPU's tower as in the paper."""
+    stages = (conv(96, 11, 4, padding=0), pool(3, 2), conv(256, 5, groups=groups), pool(3, 2), conv(384, 3),
+              conv(384, 3, groups=groups), conv(256, 3, groups=groups), pool(3, 2))
+    return Genome(stages=stages, head=Head(pool="flatten", **FC_HEAD), resolution=227)
+
+
+def alexnet_torchvision() -> Genome:
+    """torchvision's one-tower variant (64/192/384/256/256 filters, adaptive 6x6 average pool)."""
+    stages = (conv(64, 11, 4, padding=2), pool(3, 2), conv(192, 5), pool(3, 2), conv(384, 3), conv(256, 3),
+              conv(256, 3), pool(3, 2))
+    return Genome(stages=stages, head=Head(pool_size=6, **FC_HEAD))
+
+
+def zfnet() -> Genome:
+    """Zeiler & Fergus 2014, Fig. 3: maps of 110, 55, 26, 13, 13, 13, 6 at 224x224."""
+    stages = (conv(96, 7, 2, padding=1), pool(3, 2, ceil_mode=True), conv(256, 5, 2, padding=0),
+              pool(3, 2, ceil_mode=True), conv(384, 3), conv(384, 3), conv(256, 3), pool(3, 2, ceil_mode=True))
+    return Genome(stages=stages, head=Head(pool="flatten", **FC_HEAD))
+
+
+def vgg(depth: int, batch_norm: bool = False) -> Genome:
+    """torchvision's VGG: 3x3 convs with bias (also before BN), 2x2/2 max pools, adaptive 7x7 pool, FC 4096 x 2."""
+    stages = []
+    for item in VGG_CONFIGS[depth]:
+        if item == "M":
+            stages.append(pool(2, 2))
+        else:
+            gene = ConvGene(channels=item, kernel=3, bias=True, norm="batch" if batch_norm else "none")
+            stages.append(Stage(gene, 1, 1))
+    return Genome(stages=tuple(stages), head=Head(pool_size=7, **FC_HEAD))
+
+
+def nin() -> Genome:
+    """Lin et al. 2014, CIFAR-10: three mlpconv layers, Caffe (ceil-mode) pools, the last 1x1 conv to the 10
+    classes + ReLU in the head, then global average pooling."""
+    stages = (
+        Stage(MlpConvGene(channels=(192, 160, 96), kernel=5, dropout=0.5)),
+        pool(3, 2, ceil_mode=True),
+        Stage(MlpConvGene(channels=(192, 192, 192), kernel=5, dropout=0.5)),
+        pool(3, 2, "avg", ceil_mode=True),
+        Stage(MlpConvGene(channels=(192, 192), kernel=3)),
+    )
+    return Genome(stages=stages, head=Head(classifier="conv"), resolution=32, num_classes=10)
+
+
+def all_cnn(variant: str) -> Genome:
+    """Springenberg et al. 2015, model C family on 32x32 CIFAR-10 (Tables 1 and 2).
+
+    strided: the conv before each pool gets stride 2 instead; convpool: an extra 3x3 conv before each pool;
+    all: that extra conv has stride 2 and the pool goes.
+    """
+    stages = []
+    for width in (96, 192):
+        if variant == "strided":
+            stages += [conv(width, 3), conv(width, 3, 2)]
+        elif variant == "convpool":
+            stages += [conv(width, 3, depth=3), pool(3, 2, padding=1)]
+        else:
+            stages += [conv(width, 3, depth=2), conv(width, 3, 2)]
+    stages += [conv(192, 3, padding=0), conv(192, 1)]
+    return Genome(stages=tuple(stages), head=Head(classifier="conv"), resolution=32, num_classes=10)
+
+
+NOTES = {
+    "lenet5": "modern LeNet-5 (tanh, 2x2 average pooling, 32x32 input). Differs from LeCun et al. 1998: its S2/S4 "
+              "subsampling had a trainable coefficient and bias per map before the squashing function (here "
+              "parameter-free average pooling); C3 connected each of its 16 maps to a subset of S2's 6 maps (1,516 "
+              "params; here full connections, 2,416); the output layer was 10 Euclidean RBF units (here a linear "
+              "layer, 850 params). The paper gives about 60,000 trainable params.",
+    "alexnet": "single-tower AlexNet with the paper's 96/256/384/384/256 filters at 227x227 (the paper's '224' "
+               "does not give its 55/27/13/6 maps with an unpadded 11x11/4 conv1); overlapping 3x3/2 max pools, "
+               "dropout 0.5 in the FC layers. Local response normalisation after conv1/conv2 is omitted (no "
+               "parameters, no fvcore FLOPs). The paper gives 60 million params for the two-tower network.",
+    "alexnet_grouped": "the paper's two-GPU AlexNet: conv2, conv4 and conv5 see only their own tower's maps "
+                       "(groups=2), conv3 and the FC layers both. LRN omitted as in alexnet. Paper: 60 million.",
+    "zfnet": "Zeiler & Fergus 2014, Fig. 3 at 224x224. The paper gives no paddings and no parameter count: conv1 "
+             "padding 1 and ceil-mode 3x3/2 max pools reproduce its 110/55/26/13/6 maps, and its layers have "
+             "62,357,608 params. Contrast normalisation of layers 1-2 omitted (no parameters).",
+    "nin": "Lin et al. 2014, CIFAR-10 model (the authors' Caffe definition): mlpconv 192-160-96 (5x5), 3x3/2 max "
+           "pool, mlpconv 192-192-192 (5x5), 3x3/2 avg pool, mlpconv 192-192-10 (3x3) whose last 1x1 conv + ReLU "
+           "is the head, global average pooling; dropout 0.5 after the first two mlpconvs. Stage outputs: "
+           "96x32x32, 96x16x16, 192x16x16, 192x8x8, 192x8x8, head 10x8x8 -> 10. The paper gives no parameter "
+           "count; its layers have 966,986.",
+    "all_cnn_c": "All-CNN-C (Table 2): the max pools of model C replaced by 3x3/2 convs. Paper: about 1.4M params "
+                 "(Table 3). Its dropout (20% on the input, 50% after each downsampling layer) is not part of the "
+                 "genome (no effect on counts).",
+    "strided_cnn_c": "Strided-CNN-C (Table 2): the conv before each pool of model C gets stride 2, pools removed. "
+                     "The paper's Table 3 says about 1.3M params; its layers give 954,730 (the same as model C).",
+    "convpool_cnn_c": "ConvPool-CNN-C (Table 2): model C with an extra 3x3 conv before each 3x3/2 max pool "
+                      "(padding 1). Paper: about 1.4M params (Table 3).",
+}
+
+
+def _paper(name: str, genome: Genome, citation: str, params: int | None) -> ZooEntry:
+    return ZooEntry(name, genome, Reference("paper", params=params, citation=citation, note=NOTES[name]), FAMILY)
+
+
+def entries() -> list[ZooEntry]:
+    springenberg = "Springenberg et al. 2015, Striving for Simplicity: The All Convolutional Net"
+    out = [
+        _paper("lenet5", lenet5(), "LeCun et al. 1998, Gradient-Based Learning Applied to Document Recognition",
+               61_706),
+        _paper("alexnet", alexnet(), "Krizhevsky et al. 2012, ImageNet Classification with Deep CNNs", 62_378_344),
+        _paper("alexnet_grouped", alexnet(groups=2), "Krizhevsky et al. 2012, Fig. 2 (two GPUs)", 60_965_224),
+        ZooEntry("alexnet_torchvision", alexnet_torchvision(), Reference("torchvision", "alexnet"), FAMILY),
+        _paper("zfnet", zfnet(), "Zeiler & Fergus 2014, Visualizing and Understanding CNNs, Fig. 3", None),
+        _paper("nin", nin(), "Lin et al. 2014, Network In Network (CIFAR-10)", None),
+        _paper("all_cnn_c", all_cnn("all"), springenberg, 1_369_738),
+        _paper("strided_cnn_c", all_cnn("strided"), springenberg, None),
+        _paper("convpool_cnn_c", all_cnn("convpool"), springenberg, 1_369_738),
+    ]
+    for depth in VGG_CONFIGS:
+        for suffix, batch_norm in (("", False), ("_bn", True)):
+            name = f"vgg{depth}{suffix}"
+            out.append(ZooEntry(name, vgg(depth, batch_norm), Reference("torchvision", name), FAMILY))
+    return out
