@@ -1,0 +1,66 @@
+"""The run folder's outputs, derived from the Optuna study: trials table, Pareto front, genomes, plot."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import optuna
+import pandas as pd
+from optuna.trial import TrialState
+
+from nasbench import atomic
+from nasbench.analysis import pareto_front
+from nasbench.search.objectives import RESULT_KEYS
+
+COLUMNS = ["run_id", "trial_id", "number", "state", "zoo_name", "genome", "genome_json", "key", "accuracy",
+           "test_accuracy", "flops", "params", "latency_ms", "epochs", "wall_time_s", "failure_reason", "node_id"]
+FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+
+
+def finished_trials(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
+    """Trials that ran to an end (not in flight, not abandoned by an interrupted run)."""
+    return [t for t in study.get_trials(deepcopy=False)
+            if t.state in FINISHED and not t.user_attrs.get("interrupted")]
+
+
+def trials_frame(study: optuna.Study, run_id: str) -> pd.DataFrame:
+    rows = []
+    for t in finished_trials(study):
+        attrs = t.user_attrs
+        rows.append({
+            "run_id": run_id, "trial_id": attrs.get("trial_id", ""), "number": t.number, "state": t.state.name,
+            "zoo_name": attrs.get("zoo_name", ""), "genome": attrs.get("genome", ""),
+            "genome_json": attrs.get("genome_json", ""), "key": attrs.get("key", ""),
+            "accuracy": attrs.get("accuracy", math.nan), "test_accuracy": attrs.get("test_accuracy", math.nan),
+            "flops": attrs.get("flops", math.nan), "params": attrs.get("params", math.nan),
+            "latency_ms": attrs.get("latency_ms", math.nan), "epochs": attrs.get("epoch", 0),
+            "wall_time_s": attrs.get("wall_time_s", math.nan), "failure_reason": attrs.get("failure_reason", ""),
+            "node_id": attrs.get("node_id", ""),
+        })
+    frame = pd.DataFrame(rows, columns=COLUMNS)
+    return frame.astype({"number": "int64", "epochs": "int64", "accuracy": "float64", "test_accuracy": "float64",
+                         "flops": "float64", "params": "float64", "latency_ms": "float64", "wall_time_s": "float64"})
+
+
+def front_columns(objectives: dict[str, str]) -> dict[str, str]:
+    return {RESULT_KEYS[name]: direction for name, direction in objectives.items()}
+
+
+def write_outputs(run_dir: Path, frame: pd.DataFrame, objectives: dict[str, str]) -> pd.DataFrame:
+    """Write trials.parquet/csv, pareto.csv, genomes/<key>.json and pareto.png atomically; return the front."""
+    with atomic.atomic_path(run_dir / "trials.parquet") as tmp:
+        frame.to_parquet(tmp, index=False)
+    with atomic.atomic_path(run_dir / "trials.csv") as tmp:
+        frame.to_csv(tmp, index=False)
+    front = pareto_front(frame, front_columns(objectives)).sort_values("flops") if len(frame) else frame
+    with atomic.atomic_path(run_dir / "pareto.csv") as tmp:
+        front.to_csv(tmp, index=False)
+    for _, row in front.iterrows():
+        atomic.write_text(run_dir / "genomes" / f"{row['key']}.json", row["genome_json"])
+    if len(front):
+        from nasbench.analysis_plots import plot_fronts
+
+        cost = next(RESULT_KEYS[o] for o in objectives if o != "accuracy")
+        with atomic.atomic_path(run_dir / "pareto.png") as tmp:
+            plot_fronts({frame["run_id"].iloc[0]: frame}, tmp, x=cost, y="accuracy")
+    return front

@@ -1,0 +1,194 @@
+"""Run (or resume) a search: Ray Tune trials sampled by a persistent Optuna study, outputs in a fresh run folder."""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import os
+import platform
+import secrets
+from pathlib import Path
+from typing import Callable
+
+import optuna
+import pandas as pd
+from optuna.trial import TrialState
+
+from nasbench import atomic
+from nasbench.search.results import finished_trials, trials_frame, write_outputs
+from nasbench.search.searcher import ParetoOptunaSearch, make_sampler
+from nasbench.search.settings import SearchSettings
+from nasbench.search.trial import TrialContext, run_trial
+
+Log = Callable[[str], None]
+JOURNAL = "optuna.journal"
+
+
+@dataclasses.dataclass(frozen=True)
+class RunOutcome:
+    run_dir: Path
+    trials: pd.DataFrame
+    front: pd.DataFrame
+
+
+def run_search(settings: SearchSettings, log: Log = print) -> RunOutcome:
+    """Start a new run in `results_dir/<space>/<run-id>/` and search until `settings.trials` trials finished."""
+    dataset, space = _prepare(settings)
+    run_dir = _new_run_dir(Path(settings.results_dir) / settings.space)
+    storage_url = settings.optuna_storage or f"journal:{JOURNAL}"
+    config = {"run_id": run_dir.name, "study_name": f"nasbench-{settings.space}-{run_dir.name}",
+              "optuna_storage": storage_url, "settings": settings.to_dict(), "versions": _versions(),
+              "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+              "dataset": _dataset_info(dataset), "resumes": []}
+    atomic.write_text(run_dir / "config.json", json.dumps(config, indent=2))
+    study = _open_study(run_dir, config, settings, create=True)
+    members = space.members()
+    seeds = [space.encode(g) for g in members.values()] if settings.seed_zoo else []
+    log(f"run {run_dir} | space {settings.space} | {settings.trials} trials x {settings.epochs} epochs on "
+        f"{settings.dataset} ({dataset.resolution}x{dataset.resolution}) | sampler {settings.sampler}")
+    return _execute(settings, run_dir, study, space, members, seeds, settings.trials, log)
+
+
+def resume_search(run_dir: str | os.PathLike, log: Log = print, **overrides) -> RunOutcome:
+    """Continue an interrupted run to its trial count: finished trials are kept, none is repeated; trials that
+    were in flight when it stopped are marked interrupted and their genomes queued again."""
+    run_dir = Path(run_dir)
+    config_path = run_dir / "config.json"
+    if not config_path.is_file():
+        raise ValueError(f"{run_dir} is not a run folder (no config.json); pass results/<space>/<run-id>")
+    config = json.loads(config_path.read_text())
+    settings = dataclasses.replace(SearchSettings.from_dict(config["settings"]), **overrides)
+    dataset, space = _prepare(settings)
+    study = _open_study(run_dir, config, settings, create=False)
+    interrupted = []
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        study._storage.set_trial_user_attr(trial._trial_id, "interrupted", True)
+        study.tell(trial.number, state=TrialState.FAIL)
+        study.enqueue_trial(trial.params, skip_if_exists=False)
+        interrupted.append(trial.number)
+    done = len(finished_trials(study))
+    config["resumes"].append({"at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                              "finished_before": done, "interrupted": interrupted, "overrides": overrides})
+    config["settings"] = settings.to_dict()
+    atomic.write_text(config_path, json.dumps(config, indent=2))
+    log(f"resuming {run_dir}: {done} of {settings.trials} trials finished, {len(interrupted)} interrupted "
+        "trial(s) queued again")
+    return _execute(settings, run_dir, study, space, space.members(), [], settings.trials - done, log)
+
+
+def _prepare(settings: SearchSettings):
+    """Load the dataset (fails early with a clear error) and the space adapted to it."""
+    from nasbench.data import load_dataset
+    from search_spaces import get_space
+
+    dataset = load_dataset(settings.dataset, settings.data_dir, settings.resolution, seed=settings.seed,
+                           limit=settings.limit)
+    space = get_space(settings.space, in_chans=dataset.in_chans, resolution=dataset.resolution,
+                      num_classes=dataset.num_classes, max_flops=settings.max_flops, max_params=settings.max_params)
+    return dataset, space
+
+
+def _dataset_info(dataset) -> dict:
+    return {"name": dataset.name, "in_chans": dataset.in_chans, "resolution": dataset.resolution,
+            "num_classes": dataset.num_classes, "train": len(dataset.train.labels), "val": len(dataset.val.labels),
+            "test": len(dataset.test.labels)}
+
+
+def _new_run_dir(parent: Path) -> Path:
+    """A fresh folder; an existing one is never reused."""
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"cannot create results folder {parent}: {exc.strerror}; pass a writable --results-dir") \
+            from None
+    if not os.access(parent, os.W_OK):
+        raise ValueError(f"results folder {parent} is not writable; pass a writable --results-dir")
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    while True:
+        run_dir = parent / f"{stamp}-{secrets.token_hex(3)}"
+        try:
+            run_dir.mkdir()
+            return run_dir
+        except FileExistsError:
+            continue
+
+
+def _open_study(run_dir: Path, config: dict, settings: SearchSettings, create: bool) -> optuna.Study:
+    url = config["optuna_storage"]
+    if url.startswith("journal:"):
+        from optuna.storages import JournalStorage
+        from optuna.storages.journal import JournalFileBackend
+
+        storage = JournalStorage(JournalFileBackend(str((run_dir / url.split(":", 1)[1]).resolve())))
+    else:
+        storage = optuna.storages.RDBStorage(url)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    directions = ["maximize" if d == "max" else "minimize" for d in settings.directions.values()]
+    if create:
+        return optuna.create_study(storage=storage, study_name=config["study_name"], directions=directions)
+    return optuna.load_study(study_name=config["study_name"], storage=storage)
+
+
+def _versions() -> dict:
+    from importlib.metadata import version
+
+    out = {"python": platform.python_version()}
+    for package in ("nasbench", "torch", "torchvision", "timm", "fvcore", "optuna", "ray", "pandas", "numpy"):
+        try:
+            out[package] = version(package)
+        except Exception:  # a package installed without metadata
+            out[package] = "unknown"
+    return out
+
+
+def _execute(settings: SearchSettings, run_dir: Path, study: optuna.Study, space, members: dict, seeds: list,
+             n_trials: int, log: Log) -> RunOutcome:
+    from nasbench.search import cluster
+
+    run_id = run_dir.name
+    if n_trials > 0:
+        with cluster.connected(settings) as resources:
+            concurrency = cluster.concurrency(settings, resources)
+            tuner = _tuner(settings, run_dir, study, space, members, seeds, n_trials, concurrency, log)
+            log(f"Ray: {resources.get('CPU', 0):g} CPUs, {resources.get('GPU', 0):g} GPUs; up to {concurrency} "
+                f"trial(s) at once")
+            try:
+                tuner.fit()
+            except KeyboardInterrupt:
+                log(f"interrupted; continue with: python -m runners.search --resume {run_dir}")
+    frame = trials_frame(study, run_id)
+    front = write_outputs(run_dir, frame, settings.directions)
+    return RunOutcome(run_dir, frame, front)
+
+
+def _tuner(settings, run_dir, study, space, members, seeds, n_trials, concurrency, log):
+    from ray import tune
+    from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
+
+    from nasbench.search.progress import Progress
+
+    def define_by_run(trial):
+        genome = space.sample(trial)
+        return {"genome": genome.to_json(), "trial_index": trial.number}
+
+    constrained = settings.max_flops is not None or settings.max_params is not None
+    name = f"tune-{len(study.trials)}"  # one Ray experiment per start or resume of the run
+    sampler = make_sampler(settings.sampler, settings.seed + len(study.trials), constrained)
+    searcher = ParetoOptunaSearch(define_by_run, settings.directions, settings.epochs, sampler=sampler,
+                                  storage=study._storage, study_name=study.study_name, points_to_evaluate=seeds or None)
+    scheduler = (ASHAScheduler(time_attr="epoch", metric="accuracy", mode="max", max_t=settings.epochs,
+                               grace_period=1, reduction_factor=2)
+                 if settings.scheduler == "asha" else FIFOScheduler())
+    context = TrialContext(settings, {g.key(): name for name, g in members.items()})
+    trainable = tune.with_resources(tune.with_parameters(run_trial, context=context),
+                                    {"cpu": settings.cpus_per_trial, "gpu": settings.gpus_per_trial})
+    storage_path = Path(settings.storage_path).resolve() if settings.storage_path else (run_dir / "ray").resolve()
+    progress = Progress(study, run_dir, settings, log)
+    return tune.Tuner(
+        trainable,
+        tune_config=tune.TuneConfig(search_alg=searcher, scheduler=scheduler, num_samples=n_trials,
+                                    max_concurrent_trials=concurrency, reuse_actors=True),
+        run_config=tune.RunConfig(name=name, storage_path=str(storage_path), verbose=0, callbacks=[progress],
+                                  failure_config=tune.FailureConfig(max_failures=settings.max_failures),
+                                  checkpoint_config=tune.CheckpointConfig(num_to_keep=1)),
+    )

@@ -1,0 +1,80 @@
+"""Ray Tune's OptunaSearch, told the truth: early-stopped trials are PRUNED, failed/infeasible ones FAIL.
+
+Every trial's record (genome, costs, epochs, failure reason, ...) is stored as Optuna user attributes, so the
+study in the run folder is the single, crash-safe source of the trials table.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+import optuna
+from optuna.trial import TrialState
+from ray.tune.search.optuna import OptunaSearch
+
+from nasbench.search.objectives import RESULT_KEYS
+
+RECORD_KEYS = ("genome", "genome_json", "key", "zoo_name", "accuracy", "test_accuracy", "flops", "params",
+               "latency_ms", "epoch", "wall_time_s", "status", "failure_reason", "trial_id", "node_id")
+
+
+def constraints(trial: optuna.trial.FrozenTrial) -> list[float]:
+    """Budget violations set by the search space at sampling time (positive = over budget)."""
+    return list(trial.user_attrs.get("constraints", [0.0]))
+
+
+def make_sampler(name: str, seed: int, constrained: bool) -> optuna.samplers.BaseSampler:
+    constraints_func = constraints if constrained else None
+    if name == "nsga2":
+        return optuna.samplers.NSGAIISampler(seed=seed, population_size=8, constraints_func=constraints_func)
+    if name == "tpe":
+        return optuna.samplers.TPESampler(seed=seed, multivariate=True, constraints_func=constraints_func,
+                                          n_startup_trials=8)
+    if name == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    if name == "gp":
+        return optuna.samplers.GPSampler(seed=seed, constraints_func=constraints_func, n_startup_trials=8)
+    raise ValueError(f"unknown sampler {name!r}")
+
+
+def classify(result: dict | None, error: bool, epochs: int) -> tuple[TrialState, str]:
+    """The Optuna state of a finished Ray trial, and why it is not COMPLETE."""
+    result = result or {}
+    status = result.get("status")
+    if status in ("failed", "infeasible"):
+        return TrialState.FAIL, result.get("failure_reason") or status
+    if error:
+        return TrialState.FAIL, result.get("failure_reason") or "the trial raised; see the Ray trial log"
+    if status == "ok" and result.get("epoch") == epochs:
+        return TrialState.COMPLETE, ""
+    return TrialState.PRUNED, f"stopped early by the scheduler after {result.get('epoch', 0)} of {epochs} epochs"
+
+
+class ParetoOptunaSearch(OptunaSearch):
+    """Multi-objective OptunaSearch that records every trial and never leaks partial results onto the front."""
+
+    def __init__(self, space: Callable, objectives: dict[str, str], epochs: int, **kwargs: Any):
+        super().__init__(space=space, metric=[RESULT_KEYS[o] for o in objectives], mode=list(objectives.values()),
+                         **kwargs)
+        self._epochs = epochs
+
+    def on_trial_complete(self, trial_id: str, result: dict | None = None, error: bool = False) -> None:
+        if trial_id in self._completed_trials or trial_id not in self._ot_trials:
+            return
+        ot_trial = self._ot_trials[trial_id]
+        state, reason = classify(result, error, self._epochs)
+        record = {k: (result or {}).get(k) for k in RECORD_KEYS}
+        record["failure_reason"] = reason
+        record["trial_id"] = trial_id
+        for key, value in record.items():
+            if value is not None and not (isinstance(value, float) and math.isnan(value)):
+                ot_trial.set_user_attr(key, value)
+        values = [result[m] for m in self.metric] if state == TrialState.COMPLETE else None
+        self._ot_study.tell(ot_trial, values, state=state)
+        self._completed_trials.add(trial_id)
+
+    def save(self, checkpoint_path: str) -> None:
+        """Nothing to save: the persistent Optuna study in the run folder is the search's checkpoint."""
+
+    def restore(self, checkpoint_path: str) -> None:
+        """Runs resume from their Optuna study (nasbench.search.resume_search), not from Ray's searcher state."""

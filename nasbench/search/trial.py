@@ -1,0 +1,72 @@
+"""One search trial as a Ray Tune function trainable: build, cost, train, report after every epoch."""
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+
+import ray
+from ray import tune
+
+from nasbench.cost import analytic_cost, measure_latency
+from nasbench.data import load_dataset
+from nasbench.genome import Genome
+from nasbench.search.settings import SearchSettings
+from nasbench.train import TrainConfig, evaluate
+
+
+@dataclasses.dataclass(frozen=True)
+class TrialContext:
+    """What every trial needs beside its sampled genome (shipped once through Ray's object store)."""
+
+    settings: SearchSettings
+    zoo_keys: dict[str, str]  # genome key -> zoo member name
+
+    def train_config(self, trial_seed: int) -> TrainConfig:
+        s = self.settings
+        return TrainConfig(epochs=s.epochs, batch_size=s.batch_size, lr=s.lr, weight_decay=s.weight_decay,
+                           label_smoothing=s.label_smoothing, seed=trial_seed)
+
+
+def over_budget(settings: SearchSettings, params: int, flops: int) -> str:
+    """Why a genome may not be trained under the run's budget ('' when it may)."""
+    if settings.max_flops is not None and flops > settings.max_flops:
+        return f"infeasible: flops {flops:.3g} > max_flops {settings.max_flops:.3g}"
+    if settings.max_params is not None and params > settings.max_params:
+        return f"infeasible: params {params:.3g} > max_params {settings.max_params:.3g}"
+    return ""
+
+
+def run_trial(config: dict, context: TrialContext) -> None:
+    """Ray Tune trainable. Never raises for a bad genome or a failed training: it reports status and reason."""
+    start = time.perf_counter()
+    settings = context.settings
+    genome = Genome.from_json(config["genome"])
+    cost = analytic_cost(genome)
+    record = {"genome": genome.to_str(), "genome_json": genome.to_json(), "key": genome.key(),
+              "zoo_name": context.zoo_keys.get(genome.key(), ""), "params": cost.params, "flops": cost.flops,
+              "latency_ms": math.nan, "test_accuracy": math.nan, "node_id": ray.get_runtime_context().get_node_id()}
+    reason = over_budget(settings, cost.params, cost.flops)
+    if reason:
+        tune.report({**record, "status": "infeasible", "failure_reason": reason, "epoch": 0, "accuracy": math.nan,
+                     "wall_time_s": time.perf_counter() - start})
+        return
+    dataset = load_dataset(settings.dataset, settings.data_dir, settings.resolution, seed=settings.seed,
+                           limit=settings.limit)
+    if "latency" in settings.objectives:
+        record["latency_ms"] = measure_latency(genome, device="cuda" if settings.gpus_per_trial else "cpu")
+    train_config = context.train_config(settings.seed + int(config.get("trial_index", 0)))
+
+    def report_epoch(metrics) -> None:
+        if metrics.epoch < settings.epochs:  # the last epoch is reported with the final status below
+            tune.report({**record, "status": "running", "epoch": metrics.epoch, "accuracy": metrics.val_accuracy,
+                         "train_loss": metrics.train_loss, "wall_time_s": time.perf_counter() - start})
+
+    result = evaluate(genome, dataset, train_config, report_epoch, test=True)
+    final = {**record, "epoch": result.epochs, "wall_time_s": time.perf_counter() - start,
+             "accuracy": result.history[-1].val_accuracy if result.history else math.nan}
+    if result.ok:
+        final.update(status="ok", failure_reason="", test_accuracy=result.test_accuracy)
+    else:
+        final.update(status="failed", failure_reason=result.failure_reason)
+    tune.report(final)

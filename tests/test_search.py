@@ -1,0 +1,132 @@
+"""Real searches through Ray Tune + Optuna on the embedded digits data (tiny: few trials, 1-3 epochs)."""
+import json
+import math
+
+import optuna
+import pandas as pd
+import pytest
+import ray
+from optuna.trial import TrialState
+
+from nasbench import Genome
+from nasbench.analysis import pareto_front
+from nasbench.cost import analytic_cost
+from nasbench.search import SearchSettings, run_search
+from nasbench.search.cluster import ClusterError, check_resources
+from nasbench.search.searcher import classify
+from nasbench.search.results import COLUMNS
+
+TIMING = ["wall_time_s", "run_id", "trial_id", "node_id"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def local_ray():
+    """One local Ray instance for the module; the runner attaches to it instead of starting its own."""
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield
+    ray.shutdown()
+
+
+def settings(tmp_path, **overrides) -> SearchSettings:
+    base = dict(space="resnet_family", trials=3, epochs=1, limit=64, results_dir=str(tmp_path), batch_size=32)
+    return SearchSettings(**{**base, **overrides})
+
+
+def test_search_writes_every_file(tmp_path):
+    outcome = run_search(settings(tmp_path, seed_zoo=True, trials=4))
+    run = outcome.run_dir
+    assert run.parent == tmp_path / "resnet_family"
+    config = json.loads((run / "config.json").read_text())
+    assert config["settings"]["trials"] == 4 and config["settings"]["seed_zoo"] is True
+    assert config["run_id"] == run.name and config["versions"]["ray"] == ray.__version__
+    assert config["dataset"] == {"name": "digits", "in_chans": 1, "resolution": 16, "num_classes": 10,
+                                 "train": 64, "val": 64, "test": 64}
+
+    table = pd.read_parquet(run / "trials.parquet")
+    assert list(table.columns) == COLUMNS
+    csv = pd.read_csv(run / "trials.csv", keep_default_na=False)
+    for column in ("number", "state", "key", "genome", "genome_json", "zoo_name", "flops", "params", "epochs"):
+        assert list(csv[column]) == list(table[column]), column
+    assert csv["accuracy"].tolist() == pytest.approx(table["accuracy"].tolist())
+    assert len(table) == 4 and sorted(table["number"]) == [0, 1, 2, 3]
+    assert set(table["state"]) == {"COMPLETE"}
+    assert (table["epochs"] == 1).all() and table["accuracy"].between(0, 1).all()
+    assert table["test_accuracy"].between(0, 1).all()
+    for _, row in table.iterrows():
+        genome = Genome.from_json(row["genome_json"])
+        assert genome.key() == row["key"] and genome.to_str() == row["genome"]
+        assert (row["params"], row["flops"]) == tuple(analytic_cost(genome))
+    # --seed-zoo: the family's canonical members run first, labelled
+    assert table.sort_values("number")["zoo_name"].iloc[0] != ""
+
+    front = pd.read_csv(run / "pareto.csv")
+    expected = pareto_front(table, {"accuracy": "max", "flops": "min"})
+    assert sorted(front["key"]) == sorted(expected["key"]) and len(front) >= 1
+    for key in front["key"]:
+        assert Genome.from_json((run / "genomes" / f"{key}.json").read_text()).key() == key
+    assert sorted(p.stem for p in (run / "genomes").iterdir()) == sorted(front["key"])
+    assert (run / "pareto.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(run / "optuna.journal")))
+    study = optuna.load_study(study_name=config["study_name"], storage=storage)
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 4
+    assert [t.values[1] for t in study.trials] == list(table.sort_values("number")["flops"])
+
+
+def test_runs_never_overwrite_each_other(tmp_path):
+    first = run_search(settings(tmp_path, trials=1))
+    second = run_search(settings(tmp_path, trials=1))
+    assert first.run_dir != second.run_dir
+    assert (first.run_dir / "trials.parquet").exists() and (second.run_dir / "trials.parquet").exists()
+
+
+def test_failing_trials_are_recorded_and_the_search_completes(tmp_path):
+    outcome = run_search(settings(tmp_path, trials=2, lr=1e12))
+    table = outcome.trials
+    assert list(table["state"]) == ["FAIL", "FAIL"]
+    assert table["failure_reason"].str.contains("non-finite loss").all()
+    assert len(pd.read_csv(outcome.run_dir / "pareto.csv")) == 0
+
+
+def test_over_budget_genomes_are_never_trained(tmp_path):
+    outcome = run_search(settings(tmp_path, trials=2, max_flops=10))
+    table = outcome.trials
+    assert list(table["state"]) == ["FAIL", "FAIL"]
+    assert table["failure_reason"].str.startswith("infeasible: flops").all()
+    assert (table["epochs"] == 0).all() and table["accuracy"].isna().all()
+
+
+def test_asha_stops_trials_as_pruned_and_keeps_them_off_the_front(tmp_path):
+    outcome = run_search(settings(tmp_path, trials=6, epochs=3, concurrency=1, scheduler="asha"))
+    table = outcome.trials
+    pruned = table[table["state"] == "PRUNED"]
+    assert len(pruned) >= 1, table[["number", "state", "epochs", "accuracy"]]
+    assert (pruned["epochs"] < 3).all() and pruned["failure_reason"].str.contains("stopped early").all()
+    assert (table.loc[table["state"] == "COMPLETE", "epochs"] == 3).all()
+    assert not set(pruned["key"]) & set(outcome.front["key"])
+
+
+def test_same_seed_same_table(tmp_path):
+    a = run_search(settings(tmp_path / "a", concurrency=1, seed=7)).trials.drop(columns=TIMING)
+    b = run_search(settings(tmp_path / "b", concurrency=1, seed=7)).trials.drop(columns=TIMING)
+    pd.testing.assert_frame_equal(a, b)
+
+
+@pytest.mark.parametrize("result, error, state", [
+    ({"status": "ok", "epoch": 3}, False, TrialState.COMPLETE),
+    ({"status": "running", "epoch": 1}, False, TrialState.PRUNED),
+    ({"status": "ok", "epoch": 2}, False, TrialState.PRUNED),
+    ({"status": "failed", "epoch": 1, "failure_reason": "non-finite loss"}, False, TrialState.FAIL),
+    ({"status": "infeasible", "epoch": 0}, False, TrialState.FAIL),
+    ({"status": "running", "epoch": 1}, True, TrialState.FAIL),
+    (None, True, TrialState.FAIL),
+])
+def test_trial_states(result, error, state):
+    assert classify(result, error, epochs=3)[0] == state
+
+
+def test_gpu_request_on_a_cluster_without_gpus_is_refused():
+    with pytest.raises(ClusterError, match="has 0 GPUs"):
+        check_resources(SearchSettings(gpus_per_trial=0.5), {"CPU": 2.0})
+    check_resources(SearchSettings(gpus_per_trial=0.5), {"CPU": 2.0, "GPU": 1.0})
+    assert math.isfinite(SearchSettings().lr)
