@@ -15,6 +15,13 @@ def fail(message: str) -> NoReturn:
     raise SystemExit(2)
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse whose errors are one line (no usage block), exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        fail(f"{message} (see {self.prog} --help)")
+
+
 def parser(prog: str, description: str) -> argparse.ArgumentParser:
-    return argparse.ArgumentParser(prog=f"python -m runners.{prog}", description=description,
-                                   formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    return OneLineParser(prog=f"python -m runners.{prog}", description=description,
+                         formatter_class=argparse.ArgumentDefaultsHelpFormatter)

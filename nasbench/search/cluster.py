@@ -5,6 +5,7 @@ import contextlib
 import logging
 import math
 import os
+import socket
 from typing import Iterator
 
 from nasbench.search.settings import SearchSettings
@@ -22,6 +23,8 @@ def connected(settings: SearchSettings) -> Iterator[dict]:
     started = False
     if not ray.is_initialized():
         address = settings.address or os.environ.get("RAY_ADDRESS")
+        if address:
+            probe(address)
         try:
             if address:
                 ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
@@ -39,6 +42,20 @@ def connected(settings: SearchSettings) -> Iterator[dict]:
     finally:
         if started:
             ray.shutdown()
+
+
+def probe(address: str, timeout: float = 3.0) -> None:
+    """Fail fast on an address nothing listens at (ray.init would wait minutes for its GCS)."""
+    if address in ("auto", "local"):
+        return
+    host, sep, port = address.split("://", 1)[-1].rpartition(":")
+    if not sep or not port.isdigit():
+        raise ClusterError(f"Ray address {address!r} is not host:port (or auto); check --address / RAY_ADDRESS")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as exc:
+        raise ClusterError(f"cannot reach the Ray cluster at {address}: {exc.strerror or exc}; "
+                           "check --address / RAY_ADDRESS") from None
 
 
 def check_resources(settings: SearchSettings, resources: dict) -> None:

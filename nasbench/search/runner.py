@@ -32,21 +32,27 @@ class RunOutcome:
 
 
 def run_search(settings: SearchSettings, log: Log = print) -> RunOutcome:
-    """Start a new run in `results_dir/<space>/<run-id>/` and search until `settings.trials` trials finished."""
+    """Start a new run in `results_dir/<space>/<run-id>/` and search until `settings.trials` trials finished.
+
+    Inputs are checked (dataset, space, Ray cluster and its resources) before the run folder is created."""
+    from nasbench.search import cluster
+
     dataset, space = _prepare(settings)
-    run_dir = _new_run_dir(Path(settings.results_dir) / settings.space)
-    storage_url = settings.optuna_storage or f"journal:{JOURNAL}"
-    config = {"run_id": run_dir.name, "study_name": f"nasbench-{settings.space}-{run_dir.name}",
-              "optuna_storage": storage_url, "settings": settings.to_dict(), "versions": _versions(),
-              "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-              "dataset": _dataset_info(dataset), "resumes": []}
-    atomic.write_text(run_dir / "config.json", json.dumps(config, indent=2))
-    study = _open_study(run_dir, config, settings, create=True)
-    members = space.members()
-    seeds = [space.encode(g) for g in members.values()] if settings.seed_zoo else []
-    log(f"run {run_dir} | space {settings.space} | {settings.trials} trials x {settings.epochs} epochs on "
-        f"{settings.dataset} ({dataset.resolution}x{dataset.resolution}) | sampler {settings.sampler}")
-    return _execute(settings, run_dir, study, space, members, seeds, settings.trials, log)
+    parent = _writable_folder(Path(settings.results_dir) / settings.space)
+    with cluster.connected(settings) as resources:
+        run_dir = _new_run_dir(parent)
+        storage_url = settings.optuna_storage or f"journal:{JOURNAL}"
+        config = {"run_id": run_dir.name, "study_name": f"nasbench-{settings.space}-{run_dir.name}",
+                  "optuna_storage": storage_url, "settings": settings.to_dict(), "versions": _versions(),
+                  "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                  "dataset": _dataset_info(dataset), "resumes": []}
+        atomic.write_text(run_dir / "config.json", json.dumps(config, indent=2))
+        study = _open_study(run_dir, config, settings, create=True)
+        members = space.members()
+        seeds = [space.encode(g) for g in members.values()] if settings.seed_zoo else []
+        log(f"run {run_dir} | space {settings.space} | {settings.trials} trials x {settings.epochs} epochs on "
+            f"{settings.dataset} ({dataset.resolution}x{dataset.resolution}) | sampler {settings.sampler}")
+        return _execute(settings, run_dir, study, space, members, seeds, settings.trials, resources, log)
 
 
 def resume_search(run_dir: str | os.PathLike, log: Log = print, **overrides) -> RunOutcome:
@@ -73,7 +79,12 @@ def resume_search(run_dir: str | os.PathLike, log: Log = print, **overrides) -> 
     atomic.write_text(config_path, json.dumps(config, indent=2))
     log(f"resuming {run_dir}: {done} of {settings.trials} trials finished, {len(interrupted)} interrupted "
         "trial(s) queued again")
-    return _execute(settings, run_dir, study, space, space.members(), [], settings.trials - done, log)
+    if done >= settings.trials:
+        return _execute(settings, run_dir, study, space, {}, [], 0, {}, log)
+    from nasbench.search import cluster
+
+    with cluster.connected(settings) as resources:
+        return _execute(settings, run_dir, study, space, space.members(), [], settings.trials - done, resources, log)
 
 
 def _prepare(settings: SearchSettings):
@@ -94,8 +105,7 @@ def _dataset_info(dataset) -> dict:
             "test": len(dataset.test.labels)}
 
 
-def _new_run_dir(parent: Path) -> Path:
-    """A fresh folder; an existing one is never reused."""
+def _writable_folder(parent: Path) -> Path:
     try:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -103,6 +113,11 @@ def _new_run_dir(parent: Path) -> Path:
             from None
     if not os.access(parent, os.W_OK):
         raise ValueError(f"results folder {parent} is not writable; pass a writable --results-dir")
+    return parent
+
+
+def _new_run_dir(parent: Path) -> Path:
+    """A fresh folder; an existing one is never reused."""
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     while True:
         run_dir = parent / f"{stamp}-{secrets.token_hex(3)}"
@@ -142,21 +157,19 @@ def _versions() -> dict:
 
 
 def _execute(settings: SearchSettings, run_dir: Path, study: optuna.Study, space, members: dict, seeds: list,
-             n_trials: int, log: Log) -> RunOutcome:
+             n_trials: int, resources: dict, log: Log) -> RunOutcome:
     from nasbench.search import cluster
 
-    run_id = run_dir.name
     if n_trials > 0:
-        with cluster.connected(settings) as resources:
-            concurrency = cluster.concurrency(settings, resources)
-            tuner = _tuner(settings, run_dir, study, space, members, seeds, n_trials, concurrency, log)
-            log(f"Ray: {resources.get('CPU', 0):g} CPUs, {resources.get('GPU', 0):g} GPUs; up to {concurrency} "
-                f"trial(s) at once")
-            try:
-                tuner.fit()
-            except KeyboardInterrupt:
-                log(f"interrupted; continue with: python -m runners.search --resume {run_dir}")
-    frame = trials_frame(study, run_id)
+        concurrency = cluster.concurrency(settings, resources)
+        tuner = _tuner(settings, run_dir, study, space, members, seeds, n_trials, concurrency, log)
+        log(f"Ray: {resources.get('CPU', 0):g} CPUs, {resources.get('GPU', 0):g} GPUs; up to {concurrency} "
+            f"trial(s) at once")
+        try:
+            tuner.fit()
+        except KeyboardInterrupt:
+            log(f"interrupted; continue with: python -m runners.search --resume {run_dir}")
+    frame = trials_frame(study, run_dir.name)
     front = write_outputs(run_dir, frame, settings.directions)
     return RunOutcome(run_dir, frame, front)
 
