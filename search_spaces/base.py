@@ -1,0 +1,307 @@
+"""The search-space contract: define-by-run sampling against an Optuna trial, exact encoding, members, budgets.
+
+A family implements three things: `build(trial)` (only `trial.suggest_*` calls, through `self.suggest`, so every
+parameter keeps one name and one distribution), `read(genome)` (the parameters `build` would need to give that
+genome back; best effort, checked by replaying them) and `adapt(params)` (a zoo architecture's parameters
+changed to suit this space's input). Everything else here is shared.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any, ClassVar
+
+from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
+
+from nasbench import zoo
+from nasbench.cost import Cost, analytic_cost
+from nasbench.blocks import Shape, Tally
+from nasbench.gene import GenomeError
+from nasbench.genome import Genome, Stage
+
+SMALL_INPUT = 32  # inputs this size or smaller get CIFAR-style stems (no early downsampling)
+
+
+# ---- parameter declarations ------------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class Categorical:
+    choices: tuple
+    doc: str
+    when: str = ""  # the condition under which the parameter is suggested ("" = always)
+
+    def distribution(self) -> BaseDistribution:
+        return CategoricalDistribution(self.choices)
+
+    def suggest(self, trial, name: str) -> Any:
+        return trial.suggest_categorical(name, self.choices)
+
+    def describe(self) -> str:
+        return " | ".join(map(str, self.choices))
+
+
+@dataclasses.dataclass(frozen=True)
+class Integer:
+    low: int
+    high: int
+    doc: str
+    log: bool = False
+    when: str = ""
+
+    def distribution(self) -> BaseDistribution:
+        return IntDistribution(self.low, self.high, log=self.log)
+
+    def suggest(self, trial, name: str) -> int:
+        return trial.suggest_int(name, self.low, self.high, log=self.log)
+
+    def describe(self) -> str:
+        return f"int {self.low}..{self.high}" + (" (log)" if self.log else "")
+
+
+@dataclasses.dataclass(frozen=True)
+class Real:
+    low: float
+    high: float
+    doc: str
+    step: float | None = None
+    when: str = ""
+
+    def distribution(self) -> BaseDistribution:
+        return FloatDistribution(self.low, self.high, step=self.step)
+
+    def suggest(self, trial, name: str) -> float:
+        value = trial.suggest_float(name, self.low, self.high, step=self.step)
+        return round(value, 9) if self.step else value  # grid points without float noise: 1.15, not 1.1500000000000001
+
+    def describe(self) -> str:
+        return f"float {self.low}..{self.high}" + (f" step {self.step}" if self.step else "")
+
+
+Param = Categorical | Integer | Real
+
+
+class ReplayTrial:
+    """Answers `suggest_*` calls from fixed values, like `optuna.trial.FixedTrial`, but strictly: a missing value
+    or one outside the declared distribution raises ValueError, and `unused()` names values nobody asked for."""
+
+    def __init__(self, params: dict[str, Any]):
+        self.params = dict(params)
+        self.asked: list[str] = []
+
+    def _value(self, name: str, distribution: BaseDistribution) -> Any:
+        if name not in self.params:
+            raise ValueError(f"parameter {name!r} is missing")
+        value = self.params[name]
+        try:
+            inside = distribution._contains(distribution.to_internal_repr(value))
+        except (ValueError, TypeError):
+            inside = False
+        if isinstance(distribution, IntDistribution) and not (isinstance(value, int) and not isinstance(value, bool)):
+            inside = False
+        if not inside:
+            raise ValueError(f"parameter {name}={value!r} is outside its range ({distribution})")
+        self.asked.append(name)
+        return value
+
+    def suggest_categorical(self, name: str, choices) -> Any:
+        return self._value(name, CategoricalDistribution(choices))
+
+    def suggest_int(self, name: str, low: int, high: int, step: int = 1, log: bool = False) -> int:
+        return self._value(name, IntDistribution(low, high, log=log, step=step))
+
+    def suggest_float(self, name: str, low: float, high: float, step: float | None = None, log: bool = False) -> float:
+        return self._value(name, FloatDistribution(low, high, step=step, log=log))
+
+    def set_user_attr(self, key: str, value: Any) -> None:
+        """Budgets are not checked while replaying."""
+
+    def unused(self) -> list[str]:
+        return [name for name in self.params if name not in self.asked]
+
+
+def first_difference(a: Any, b: Any, path: str = "") -> str:
+    """Path of the first place two JSON documents differ ('' if equal)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in list(a) + [k for k in b if k not in a]:
+            if key not in a or key not in b:
+                return f"{path}.{key}".lstrip(".")
+            found = first_difference(a[key], b[key], f"{path}.{key}")
+            if found:
+                return found.lstrip(".")
+        return ""
+    if isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b):
+            return f"{path} (length {len(a)} vs {len(b)})".lstrip(".")
+        for i, (x, y) in enumerate(zip(a, b)):
+            found = first_difference(x, y, f"{path}[{i}]")
+            if found:
+                return found
+        return ""
+    return "" if a == b and type(a) is type(b) else (path.lstrip(".") or "genome")
+
+
+# ---- the space ---------------------------------------------------------------------------------------------------
+class SearchSpace:
+    """A parameterised family of genomes for one input (channels, resolution, classes), optionally under budgets."""
+
+    name: ClassVar[str] = ""
+    summary: ClassVar[str] = ""
+    zoo_families: ClassVar[tuple[str, ...]] = ()  # zoo families whose architectures are this space's members
+
+    def __init__(self, in_chans: int = 1, resolution: int = 16, num_classes: int = 10,
+                 max_flops: float | None = None, max_params: float | None = None):
+        for label, value in (("in_chans", in_chans), ("resolution", resolution), ("num_classes", num_classes)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{label} must be a positive integer, got {value!r}")
+        for label, value in (("max_flops", max_flops), ("max_params", max_params)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                      or not math.isfinite(value) or value <= 0):
+                raise ValueError(f"{label} must be a positive number or None, got {value!r}")
+        self.in_chans, self.resolution, self.num_classes = in_chans, resolution, num_classes
+        self.max_flops, self.max_params = max_flops, max_params
+        self._specs: dict[str, Param] | None = None
+        self._members: dict[str, Genome] | None = None
+
+    def __repr__(self) -> str:
+        budget = "".join(f", {k}={v:g}" for k, v in (("max_flops", self.max_flops), ("max_params", self.max_params))
+                         if v is not None)
+        return (f"{type(self).__name__}(in_chans={self.in_chans}, resolution={self.resolution}, "
+                f"num_classes={self.num_classes}{budget})")
+
+    # ---- what a family implements ------------------------------------------------------------------------------
+    def declare(self) -> dict[str, Param]:
+        """Every parameter `build` may suggest, by name."""
+        raise NotImplementedError
+
+    def build(self, trial) -> Genome:
+        """Define-by-run: the genome the trial's suggestions describe (always valid)."""
+        raise NotImplementedError
+
+    def read(self, genome: Genome) -> dict[str, Any]:
+        """The parameters `build` needs to return `genome` (verified by `encode`, so it may guess)."""
+        raise NotImplementedError
+
+    def adapt(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A zoo architecture's parameters changed for this space's input (stems, downsampling)."""
+        return params
+
+    # ---- shared ------------------------------------------------------------------------------------------------
+    def specs(self) -> dict[str, Param]:
+        if self._specs is None:
+            self._specs = self.declare()
+        return self._specs
+
+    def suggest(self, trial, name: str) -> Any:
+        return self.specs()[name].suggest(trial, name)
+
+    def parameters(self) -> dict[str, str]:
+        """Parameter name -> human description of its choices."""
+        out = {}
+        for name, spec in self.specs().items():
+            text = f"{spec.describe()}: {spec.doc}"
+            out[name] = text + (f" (only when {spec.when})" if spec.when else "")
+        return out
+
+    def distributions(self) -> dict[str, BaseDistribution]:
+        return {name: spec.distribution() for name, spec in self.specs().items()}
+
+    def sample(self, trial) -> Genome:
+        """A genome from the trial's suggestions. With a budget, the trial's "constraints" user attribute becomes
+        [flops - max_flops, params - max_params] (positive = over budget; 0 for a budget that is not set), and
+        each set budget is also an Optuna trial constraint ("flops", "params"), which samplers read natively."""
+        genome = self.build(trial)
+        if self.max_flops is not None or self.max_params is not None:
+            constraints = self.constraints(genome)
+            trial.set_user_attr("constraints", constraints)
+            for key, budget, value in zip(("flops", "params"), (self.max_flops, self.max_params), constraints):
+                if budget is not None:
+                    trial.set_constraint(key, value)
+        return genome
+
+    def encode(self, genome: Genome) -> dict[str, Any]:
+        """The parameters `sample` suggests for `genome`; ValueError if the genome is not a point of this space."""
+        if not isinstance(genome, Genome):
+            raise ValueError(f"expected a Genome, got {type(genome).__name__}")
+        where = (f"the {self.name} space ({self.in_chans}x{self.resolution}x{self.resolution}, "
+                 f"{self.num_classes} classes)")
+        try:
+            params = self.read(genome)
+        except (ValueError, AttributeError, IndexError, KeyError, TypeError, ZeroDivisionError) as exc:
+            raise ValueError(f"genome is not a point of {where}: its structure does not fit ({exc})") from None
+        replay = ReplayTrial(params)
+        try:
+            rebuilt = self.build(replay)
+        except ValueError as exc:
+            raise ValueError(f"genome is not a point of {where}: {exc}") from None
+        if rebuilt != genome:
+            diff = first_difference(genome.to_dict(), rebuilt.to_dict())
+            raise ValueError(f"genome is not a point of {where}: the nearest point differs at {diff}")
+        return {name: params[name] for name in replay.asked}
+
+    def contains(self, genome: Genome) -> bool:
+        try:
+            self.encode(genome)
+        except ValueError:
+            return False
+        return True
+
+    def adapt_genome(self, genome: Genome) -> Genome:
+        """A zoo genome adapted to this space's input, as a point of the space."""
+        return self.build(ReplayTrial(self.adapt(self.read(genome))))
+
+    def members(self) -> dict[str, Genome]:
+        """The canonical zoo architectures of this family, adapted to the input: name -> genome."""
+        if self._members is None:
+            self._members = {entry.name: self.adapt_genome(entry.genome)
+                             for entry in zoo.all_entries() if entry.family in self.zoo_families}
+        return dict(self._members)
+
+    # ---- cost and budgets --------------------------------------------------------------------------------------
+    def cost(self, genome: Genome) -> Cost:
+        return analytic_cost(genome)
+
+    def constraints(self, genome: Genome) -> list[float]:
+        """[flops - max_flops, params - max_params]: positive = over budget; 0 where no budget is set."""
+        cost = self.cost(genome)
+        return [float(cost.flops - self.max_flops) if self.max_flops is not None else 0.0,
+                float(cost.params - self.max_params) if self.max_params is not None else 0.0]
+
+    def over_budget(self, genome: Genome) -> str | None:
+        """Why the genome breaks a budget ("flops 1.2e+09 > max_flops 5e+08"), or None."""
+        cost = self.cost(genome)
+        reasons = []
+        if self.max_flops is not None and cost.flops > self.max_flops:
+            reasons.append(f"flops {cost.flops:.3g} > max_flops {self.max_flops:.3g}")
+        if self.max_params is not None and cost.params > self.max_params:
+            reasons.append(f"params {cost.params:.3g} > max_params {self.max_params:.3g}")
+        return "; ".join(reasons) or None
+
+
+def advance(x: Shape, stage: Stage) -> Shape | None:
+    """The feature shape after `stage`, or None where the stage cannot take `x` (e.g. the map would collapse)."""
+    t = Tally()
+    try:
+        for j in range(stage.depth):
+            stride = stage.stride if j == 0 else 1
+            stage.block.check(x.c, stride, "")
+            x = stage.block.cost(t, x, stride)
+    except GenomeError:
+        return None
+    return x
+
+
+def advance_all(x: Shape, stages) -> Shape | None:
+    for stage in stages:
+        x = advance(x, stage) if x is not None else None
+    return x
+
+
+def merge_repeats(stages: list[Stage]) -> tuple[Stage, ...]:
+    """Adjacent stages of the same block where the later one keeps the resolution, written as one deeper stage
+    (the same network: a stage's first block takes its stride, the others stride 1)."""
+    out: list[Stage] = []
+    for stage in stages:
+        if out and out[-1].block == stage.block and stage.stride == 1:
+            out[-1] = Stage(stage.block, out[-1].depth + stage.depth, out[-1].stride)
+        else:
+            out.append(stage)
+    return tuple(out)
