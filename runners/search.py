@@ -31,6 +31,22 @@ def positive_float(text: str) -> float:
     return value
 
 
+DIGITS_MAX_FLOPS = 2e7  # the default budget on the embedded digits data: keeps the default run laptop-sized
+
+
+def flops_budget(text: str) -> str | float:
+    if text in ("auto", "none"):
+        return text
+    return positive_float(text)
+
+
+def resolve_flops_budget(value: str | float, dataset: str) -> float | None:
+    """'auto': 2e7 FLOPs on the embedded digits data, no budget elsewhere; 'none': no budget."""
+    if value == "auto":
+        return DIGITS_MAX_FLOPS if dataset == "digits" else None
+    return None if value == "none" else float(value)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from nasbench.search.settings import SAMPLERS, SCHEDULERS
 
@@ -42,7 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     space.add_argument("--space", default="resnet_family", help="search space (python -m runners.spaces lists them)")
     space.add_argument("--objectives", default="accuracy,flops",
                        help="accuracy (max) and one or more costs (min): flops, params, latency")
-    space.add_argument("--max-flops", type=positive_float, help="FLOP budget: costlier genomes are never trained")
+    space.add_argument("--max-flops", type=flops_budget, default="auto",
+                       help="FLOP budget: costlier samples are recorded as infeasible, never trained, and sampled "
+                            "again; auto = 2e7 on digits, none elsewhere; none = no budget")
     space.add_argument("--max-params", type=positive_float, help="parameter budget")
     space.add_argument("--seed-zoo", action="store_true", help="evaluate the family's canonical architectures first")
     data = p.add_argument_group("data and training")
@@ -55,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--batch-size", type=int, default=64)
     data.add_argument("--lr", type=positive_float, default=0.05, help="peak learning rate (SGD, cosine)")
     search = p.add_argument_group("search")
-    search.add_argument("--trials", type=int, default=24)
+    search.add_argument("--trials", type=int, default=24, help="trials to train (over-budget samples not counted)")
     search.add_argument("--seed", type=int, default=0)
     search.add_argument("--sampler", choices=SAMPLERS, default="nsga2")
     search.add_argument("--scheduler", choices=SCHEDULERS, default="fifo",
@@ -82,7 +100,7 @@ def settings_from(args: argparse.Namespace):
         space=args.space, dataset=args.dataset, data_dir=args.data_dir, resolution=args.resolution,
         objectives=objectives, trials=args.trials, epochs=args.epochs, seed=args.seed, sampler=args.sampler,
         scheduler=args.scheduler, cpus_per_trial=args.cpus_per_trial, gpus_per_trial=args.gpus_per_trial,
-        concurrency=args.concurrency, max_flops=args.max_flops, max_params=args.max_params, seed_zoo=args.seed_zoo,
+        concurrency=args.concurrency, max_flops=resolve_flops_budget(args.max_flops, args.dataset), max_params=args.max_params, seed_zoo=args.seed_zoo,
         results_dir=os.path.abspath(args.results_dir), address=args.address,
         storage_path=os.path.abspath(args.storage_path) if args.storage_path else None,
         optuna_storage=args.optuna_storage, batch_size=args.batch_size, lr=args.lr, max_failures=args.max_failures,

@@ -23,6 +23,15 @@ def finished_trials(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
             if t.state in FINISHED and not t.user_attrs.get("interrupted")]
 
 
+def is_infeasible(trial: optuna.trial.FrozenTrial) -> bool:
+    return trial.state == TrialState.FAIL and str(trial.user_attrs.get("failure_reason", "")).startswith("infeasible")
+
+
+def counted_trials(study: optuna.Study) -> int:
+    """Finished trials that count towards the run's trial target (over-budget samples do not)."""
+    return sum(not is_infeasible(t) for t in finished_trials(study))
+
+
 def trials_frame(study: optuna.Study, run_id: str) -> pd.DataFrame:
     rows = []
     for t in finished_trials(study):

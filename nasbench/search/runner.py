@@ -15,13 +15,14 @@ import pandas as pd
 from optuna.trial import TrialState
 
 from nasbench import atomic
-from nasbench.search.results import finished_trials, trials_frame, write_outputs
+from nasbench.search.results import counted_trials, trials_frame, write_outputs
 from nasbench.search.searcher import ParetoOptunaSearch, make_sampler
 from nasbench.search.settings import SearchSettings
 from nasbench.search.trial import TrialContext, run_trial
 
 Log = Callable[[str], None]
 JOURNAL = "optuna.journal"
+MAX_SAMPLES_PER_TRIAL = 20  # over-budget samples are drawn again, up to this many per trial asked for
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,7 +50,7 @@ def run_search(settings: SearchSettings, log: Log = print) -> RunOutcome:
         atomic.write_text(run_dir / "config.json", json.dumps(config, indent=2))
         study = _open_study(run_dir, config, settings, create=True)
         members = space.members()
-        seeds = [space.encode(g) for g in members.values()] if settings.seed_zoo else []
+        seeds = [space.encode(g) for g in members.values()][:settings.trials] if settings.seed_zoo else []
         log(f"run {run_dir} | space {settings.space} | {settings.trials} trials x {settings.epochs} epochs on "
             f"{settings.dataset} ({dataset.resolution}x{dataset.resolution}) | sampler {settings.sampler}")
         return _execute(settings, run_dir, study, space, members, seeds, settings.trials, resources, log)
@@ -72,7 +73,7 @@ def resume_search(run_dir: str | os.PathLike, log: Log = print, **overrides) -> 
         study.tell(trial.number, state=TrialState.FAIL)
         study.enqueue_trial(trial.params, skip_if_exists=False)
         interrupted.append(trial.number)
-    done = len(finished_trials(study))
+    done = counted_trials(study)
     config["resumes"].append({"at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                               "finished_before": done, "interrupted": interrupted, "overrides": overrides})
     config["settings"] = settings.to_dict()
@@ -182,12 +183,13 @@ def _tuner(settings, run_dir, study, space, members, seeds, n_trials, concurrenc
 
     def define_by_run(trial):
         genome = space.sample(trial)
-        return {"genome": genome.to_json(), "trial_index": trial.number}
+        return {"genome": genome.to_json(), "trial_index": trial.number,
+                "infeasible": f"infeasible: {reason}" if (reason := space.over_budget(genome)) else ""}
 
-    constrained = settings.max_flops is not None or settings.max_params is not None
     name = f"tune-{len(study.trials)}"  # one Ray experiment per start or resume of the run
-    sampler = make_sampler(settings.sampler, settings.seed + len(study.trials), constrained)
-    searcher = ParetoOptunaSearch(define_by_run, settings.directions, settings.epochs, sampler=sampler,
+    sampler = make_sampler(settings.sampler, settings.seed + len(study.trials))
+    searcher = ParetoOptunaSearch(define_by_run, settings.directions, settings.epochs, n_trials,
+                                  max_samples=MAX_SAMPLES_PER_TRIAL * n_trials, sampler=sampler,
                                   storage=study._storage, study_name=study.study_name, points_to_evaluate=seeds or None)
     scheduler = (ASHAScheduler(time_attr="epoch", metric="accuracy", mode="max", max_t=settings.epochs,
                                grace_period=1, reduction_factor=2)
@@ -199,7 +201,7 @@ def _tuner(settings, run_dir, study, space, members, seeds, n_trials, concurrenc
     progress = Progress(study, run_dir, settings, log)
     return tune.Tuner(
         trainable,
-        tune_config=tune.TuneConfig(search_alg=searcher, scheduler=scheduler, num_samples=n_trials,
+        tune_config=tune.TuneConfig(search_alg=searcher, scheduler=scheduler, num_samples=-1,
                                     max_concurrent_trials=concurrency, reuse_actors=True),
         run_config=tune.RunConfig(name=name, storage_path=str(storage_path), verbose=0, callbacks=[progress],
                                   failure_config=tune.FailureConfig(max_failures=settings.max_failures),

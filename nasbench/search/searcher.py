@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 import optuna
 from optuna.trial import TrialState
+from ray.tune.search import Searcher
 from ray.tune.search.optuna import OptunaSearch
 
 from nasbench.search.objectives import RESULT_KEYS
@@ -18,22 +19,16 @@ RECORD_KEYS = ("genome", "genome_json", "key", "zoo_name", "accuracy", "test_acc
                "latency_ms", "epoch", "wall_time_s", "status", "failure_reason", "trial_id", "node_id")
 
 
-def constraints(trial: optuna.trial.FrozenTrial) -> list[float]:
-    """Budget violations set by the search space at sampling time (positive = over budget)."""
-    return list(trial.user_attrs.get("constraints", [0.0]))
-
-
-def make_sampler(name: str, seed: int, constrained: bool) -> optuna.samplers.BaseSampler:
-    constraints_func = constraints if constrained else None
+def make_sampler(name: str, seed: int) -> optuna.samplers.BaseSampler:
+    """Budgets reach the samplers through `trial.set_constraint`, set by the search space at sampling time."""
     if name == "nsga2":
-        return optuna.samplers.NSGAIISampler(seed=seed, population_size=8, constraints_func=constraints_func)
+        return optuna.samplers.NSGAIISampler(seed=seed, population_size=8)
     if name == "tpe":
-        return optuna.samplers.TPESampler(seed=seed, multivariate=True, constraints_func=constraints_func,
-                                          n_startup_trials=8)
+        return optuna.samplers.TPESampler(seed=seed, multivariate=True, n_startup_trials=8)
     if name == "random":
         return optuna.samplers.RandomSampler(seed=seed)
     if name == "gp":
-        return optuna.samplers.GPSampler(seed=seed, constraints_func=constraints_func, n_startup_trials=8)
+        return optuna.samplers.GPSampler(seed=seed, n_startup_trials=8)
     raise ValueError(f"unknown sampler {name!r}")
 
 
@@ -51,12 +46,27 @@ def classify(result: dict | None, error: bool, epochs: int) -> tuple[TrialState,
 
 
 class ParetoOptunaSearch(OptunaSearch):
-    """Multi-objective OptunaSearch that records every trial and never leaks partial results onto the front."""
+    """Multi-objective OptunaSearch that records every trial and never leaks partial results onto the front.
 
-    def __init__(self, space: Callable, objectives: dict[str, str], epochs: int, **kwargs: Any):
+    It suggests until `trials` within-budget genomes were handed out (over-budget samples are recorded as
+    infeasible and sampled again), or `max_samples` samples in all.
+    """
+
+    def __init__(self, space: Callable, objectives: dict[str, str], epochs: int, trials: int, max_samples: int,
+                 **kwargs: Any):
         super().__init__(space=space, metric=[RESULT_KEYS[o] for o in objectives], mode=list(objectives.values()),
                          **kwargs)
-        self._epochs = epochs
+        self._epochs, self._trials, self._max_samples = epochs, trials, max_samples
+        self._feasible = self._sampled = 0
+
+    def suggest(self, trial_id: str) -> dict | str | None:
+        if self._feasible >= self._trials or self._sampled >= self._max_samples:
+            return Searcher.FINISHED
+        config = super().suggest(trial_id)
+        self._sampled += 1
+        if not config.get("infeasible"):
+            self._feasible += 1
+        return config
 
     def on_trial_complete(self, trial_id: str, result: dict | None = None, error: bool = False) -> None:
         if trial_id in self._completed_trials or trial_id not in self._ot_trials:

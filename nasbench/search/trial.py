@@ -28,17 +28,8 @@ class TrialContext:
                            label_smoothing=s.label_smoothing, seed=trial_seed)
 
 
-def over_budget(settings: SearchSettings, params: int, flops: int) -> str:
-    """Why a genome may not be trained under the run's budget ('' when it may)."""
-    if settings.max_flops is not None and flops > settings.max_flops:
-        return f"infeasible: flops {flops:.3g} > max_flops {settings.max_flops:.3g}"
-    if settings.max_params is not None and params > settings.max_params:
-        return f"infeasible: params {params:.3g} > max_params {settings.max_params:.3g}"
-    return ""
-
-
 def run_trial(config: dict, context: TrialContext) -> None:
-    """Ray Tune trainable. Never raises for a bad genome or a failed training: it reports status and reason."""
+    """Ray Tune trainable. Never raises for a failed training: it reports status and reason."""
     start = time.perf_counter()
     settings = context.settings
     genome = Genome.from_json(config["genome"])
@@ -46,12 +37,12 @@ def run_trial(config: dict, context: TrialContext) -> None:
     record = {"genome": genome.to_str(), "genome_json": genome.to_json(), "key": genome.key(),
               "zoo_name": context.zoo_keys.get(genome.key(), ""), "params": cost.params, "flops": cost.flops,
               "latency_ms": math.nan, "test_accuracy": math.nan, "node_id": ray.get_runtime_context().get_node_id()}
-    reason = over_budget(settings, cost.params, cost.flops)
-    if reason:
-        tune.report({**record, "status": "infeasible", "failure_reason": reason, "epoch": 0, "accuracy": math.nan,
-                     "wall_time_s": time.perf_counter() - start})
+    if config.get("infeasible"):  # over budget: recorded, never trained
+        tune.report({**record, "status": "infeasible", "failure_reason": config["infeasible"], "epoch": 0,
+                     "accuracy": math.nan, "wall_time_s": time.perf_counter() - start})
         return
-    dataset = load_dataset(settings.dataset, settings.data_dir, settings.resolution, seed=settings.seed,
+    # at the genome's own (resolved) resolution: resolution scaling (gamma**phi) asks for larger images
+    dataset = load_dataset(settings.dataset, settings.data_dir, genome.resolved().resolution, seed=settings.seed,
                            limit=settings.limit)
     if "latency" in settings.objectives:
         record["latency_ms"] = measure_latency(genome, device="cuda" if settings.gpus_per_trial else "cpu")
