@@ -108,9 +108,11 @@ def settings_from(args: argparse.Namespace):
 
 
 def print_summary(outcome) -> None:
-    front = outcome.front
-    counts = outcome.trials["state"].value_counts().to_dict()
-    print(f"\n{len(outcome.trials)} trials: " + ", ".join(f"{n} {s.lower()}" for s, n in sorted(counts.items())))
+    front, table = outcome.front, outcome.trials
+    over_budget = table["failure_reason"].str.startswith("infeasible")
+    counts = table.loc[~over_budget, "state"].value_counts().to_dict()
+    print(f"\n{int((~over_budget).sum())} trials: " + ", ".join(f"{n} {s.lower()}" for s, n in sorted(counts.items()))
+          + (f"; {int(over_budget.sum())} samples over budget, not trained" if over_budget.any() else ""))
     if len(front):
         print(f"Pareto front ({len(front)} genomes):")
         table = front[["number", "accuracy", "test_accuracy", "flops", "params", "zoo_name", "genome"]].copy()

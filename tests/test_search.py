@@ -1,17 +1,23 @@
 """Real searches through Ray Tune + Optuna on the embedded digits data (tiny: few trials, 1-3 epochs)."""
 import json
 import math
+import os
+import signal
 
 import optuna
 import pandas as pd
 import pytest
 import ray
+import torch
+from ray import tune
 from optuna.trial import TrialState
 
 from nasbench import Genome
 from nasbench.analysis import pareto_front
 from nasbench.cost import analytic_cost
-from nasbench.search import SearchSettings, run_search
+from nasbench.data import load_dataset
+from nasbench.search import SearchSettings, load_model, run_search
+from nasbench.train import TrainConfig, measure
 from nasbench.search.cluster import ClusterError, check_resources
 from nasbench.search.searcher import classify
 from nasbench.search.results import COLUMNS
@@ -65,7 +71,13 @@ def test_search_writes_every_file(tmp_path):
     assert sorted(front["key"]) == sorted(expected["key"]) and len(front) >= 1
     for key in front["key"]:
         assert Genome.from_json((run / "genomes" / f"{key}.json").read_text()).key() == key
-    assert sorted(p.stem for p in (run / "genomes").iterdir()) == sorted(front["key"])
+    assert sorted(p.name for p in (run / "genomes").iterdir()) == sorted(
+        [f"{k}.json" for k in front["key"]] + [f"{k}.pt" for k in front["key"]])
+    # the front's trained weights load (weights_only) and reproduce the recorded validation accuracy
+    dataset = load_dataset("digits", resolution=16, limit=64)
+    for _, row in front.iterrows():
+        model = load_model(run, row["key"])
+        assert measure(model, dataset.val, TrainConfig(), torch.device("cpu"))[1] == pytest.approx(row["accuracy"])
     assert (run / "pareto.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
     storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(run / "optuna.journal")))
@@ -141,3 +153,34 @@ def test_gpu_request_on_a_cluster_without_gpus_is_refused():
         check_resources(SearchSettings(gpus_per_trial=0.5), {"CPU": 2.0})
     check_resources(SearchSettings(gpus_per_trial=0.5), {"CPU": 2.0, "GPU": 1.0})
     assert math.isfinite(SearchSettings().lr)
+
+
+class KillWorkerOnce(tune.Callback):
+    """Kills the Ray worker process of the first trial that reports an epoch (a node crash, in miniature)."""
+
+    def __init__(self):
+        self.killed = None
+
+    def on_trial_result(self, iteration, trials, trial, result, **info):
+        if self.killed is None and result.get("status") == "running":
+            self.killed = trial.trial_id
+            os.kill(result["pid"], signal.SIGKILL)
+
+
+def test_killed_worker_is_retried_without_double_counting(tmp_path):
+    killer = KillWorkerOnce()
+    outcome = run_search(settings(tmp_path, trials=3, epochs=2, concurrency=1), callbacks=[killer])
+    table = outcome.trials[~outcome.trials["failure_reason"].str.startswith("infeasible")]
+    assert killer.killed is not None
+    assert len(table) == 3 and set(table["state"]) == {"COMPLETE"} and table["number"].is_unique
+    assert list(table["trial_id"]).count(killer.killed) == 1
+    assert (table["epochs"] == 2).all()
+
+
+def test_analyze_cli_reads_a_real_run_folder(tmp_path, capsys):
+    from runners import analyze
+
+    outcome = run_search(settings(tmp_path, trials=2))
+    analyze.main([str(outcome.run_dir)])
+    assert outcome.run_dir.name in capsys.readouterr().out
+    assert (outcome.run_dir / "report.md").is_file()

@@ -26,11 +26,14 @@ class Progress(tune.Callback):
         mine = frame[frame["trial_id"] == trial_id]
         if not len(mine):
             return
-        front = write_outputs(self._run_dir, frame, self._settings.directions)
+        front = write_outputs(self._run_dir, frame, self._settings.directions,
+                              self._settings.ray_storage(self._run_dir))
         last = mine.iloc[0]
         complete = frame[frame["state"] == "COMPLETE"]
         best = complete["accuracy"].max() if len(complete) else math.nan
         detail = (f"acc {last['accuracy']:.3f} flops {last['flops']:.3g}" if last["state"] == "COMPLETE"
                   else last["failure_reason"][:60])
-        self._log(f"[{len(frame)}/{self._settings.trials}] #{last['number']} {last['state']:8s} {detail} | "
-                  f"best acc {best:.3f} | front {len(front)}")
+        infeasible = frame["failure_reason"].str.startswith("infeasible").sum()
+        self._log(f"[{len(frame) - infeasible}/{self._settings.trials}] #{last['number']} {last['state']:8s} "
+                  f"{detail} | best acc {best:.3f} | front {len(front)}"
+                  + (f" | {infeasible} over budget" if infeasible else ""))

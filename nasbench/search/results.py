@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import shutil
 from pathlib import Path
 
 import optuna
@@ -55,8 +56,10 @@ def front_columns(objectives: dict[str, str]) -> dict[str, str]:
     return {RESULT_KEYS[name]: direction for name, direction in objectives.items()}
 
 
-def write_outputs(run_dir: Path, frame: pd.DataFrame, objectives: dict[str, str]) -> pd.DataFrame:
-    """Write trials.parquet/csv, pareto.csv, genomes/<key>.json and pareto.png atomically; return the front."""
+def write_outputs(run_dir: Path, frame: pd.DataFrame, objectives: dict[str, str],
+                  checkpoints: Path | None = None) -> pd.DataFrame:
+    """Write trials.parquet/csv, pareto.csv, genomes/<key>.json (+ <key>.pt weights found under `checkpoints`)
+    and pareto.png, each atomically; return the front."""
     with atomic.atomic_path(run_dir / "trials.parquet") as tmp:
         frame.to_parquet(tmp, index=False)
     with atomic.atomic_path(run_dir / "trials.csv") as tmp:
@@ -66,6 +69,11 @@ def write_outputs(run_dir: Path, frame: pd.DataFrame, objectives: dict[str, str]
         front.to_csv(tmp, index=False)
     for _, row in front.iterrows():
         atomic.write_text(run_dir / "genomes" / f"{row['key']}.json", row["genome_json"])
+        weights = run_dir / "genomes" / f"{row['key']}.pt"
+        found = _trial_weights(checkpoints, row["trial_id"], row["key"]) if checkpoints else None
+        if found is not None and not weights.exists():
+            with atomic.atomic_path(weights) as tmp:
+                shutil.copyfile(found, tmp)
     if len(front):
         from nasbench.analysis_plots import plot_fronts
 
@@ -73,3 +81,22 @@ def write_outputs(run_dir: Path, frame: pd.DataFrame, objectives: dict[str, str]
         with atomic.atomic_path(run_dir / "pareto.png") as tmp:
             plot_fronts({frame["run_id"].iloc[0]: frame}, tmp, x=cost, y="accuracy")
     return front
+
+
+def _trial_weights(root: Path, trial_id: str, key: str) -> Path | None:
+    """The weights a trial saved with its final report (Ray names trial folders after the trial id)."""
+    matches = sorted(root.glob(f"*/*{trial_id}*/checkpoint_*/{key}.pt"))
+    return matches[-1] if matches else None
+
+
+def load_model(run_dir: str | Path, key: str):
+    """A front member's trained network: its genome built and its weights loaded (weights_only, never pickle)."""
+    import torch
+
+    from nasbench.build import build
+    from nasbench.genome import Genome
+
+    folder = Path(run_dir) / "genomes"
+    model = build(Genome.from_json((folder / f"{key}.json").read_text()))
+    model.load_state_dict(torch.load(folder / f"{key}.pt", map_location="cpu", weights_only=True))
+    return model.eval()

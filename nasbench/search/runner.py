@@ -8,7 +8,7 @@ import os
 import platform
 import secrets
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import optuna
 import pandas as pd
@@ -32,11 +32,14 @@ class RunOutcome:
     front: pd.DataFrame
 
 
-def run_search(settings: SearchSettings, log: Log = print) -> RunOutcome:
+def run_search(settings: SearchSettings, log: Log | None = None, callbacks: Sequence = ()) -> RunOutcome:
     """Start a new run in `results_dir/<space>/<run-id>/` and search until `settings.trials` trials finished.
 
-    Inputs are checked (dataset, space, Ray cluster and its resources) before the run folder is created."""
+    Inputs are checked (dataset, space, Ray cluster and its resources) before the run folder is created.
+    `log` receives the progress lines (default: print); `callbacks`: extra Ray Tune callbacks (W&B, MLflow, ...)."""
     from nasbench.search import cluster
+
+    log = log or print  # looked up now: the Tuner pickles its callbacks, and Ray may have replaced print since import
 
     dataset, space = _prepare(settings)
     parent = _writable_folder(Path(settings.results_dir) / settings.space)
@@ -53,12 +56,14 @@ def run_search(settings: SearchSettings, log: Log = print) -> RunOutcome:
         seeds = [space.encode(g) for g in members.values()][:settings.trials] if settings.seed_zoo else []
         log(f"run {run_dir} | space {settings.space} | {settings.trials} trials x {settings.epochs} epochs on "
             f"{settings.dataset} ({dataset.resolution}x{dataset.resolution}) | sampler {settings.sampler}")
-        return _execute(settings, run_dir, study, space, members, seeds, settings.trials, resources, log)
+        return _execute(settings, run_dir, study, space, members, seeds, settings.trials, resources, log, callbacks)
 
 
-def resume_search(run_dir: str | os.PathLike, log: Log = print, **overrides) -> RunOutcome:
+def resume_search(run_dir: str | os.PathLike, log: Log | None = None, callbacks: Sequence = (),
+                  **overrides) -> RunOutcome:
     """Continue an interrupted run to its trial count: finished trials are kept, none is repeated; trials that
     were in flight when it stopped are marked interrupted and their genomes queued again."""
+    log = log or print
     run_dir = Path(run_dir)
     config_path = run_dir / "config.json"
     if not config_path.is_file():
@@ -85,7 +90,8 @@ def resume_search(run_dir: str | os.PathLike, log: Log = print, **overrides) -> 
     from nasbench.search import cluster
 
     with cluster.connected(settings) as resources:
-        return _execute(settings, run_dir, study, space, space.members(), [], settings.trials - done, resources, log)
+        return _execute(settings, run_dir, study, space, space.members(), [], settings.trials - done, resources, log,
+                        callbacks)
 
 
 def _prepare(settings: SearchSettings):
@@ -158,12 +164,12 @@ def _versions() -> dict:
 
 
 def _execute(settings: SearchSettings, run_dir: Path, study: optuna.Study, space, members: dict, seeds: list,
-             n_trials: int, resources: dict, log: Log) -> RunOutcome:
+             n_trials: int, resources: dict, log: Log, callbacks: Sequence = ()) -> RunOutcome:
     from nasbench.search import cluster
 
     if n_trials > 0:
         concurrency = cluster.concurrency(settings, resources)
-        tuner = _tuner(settings, run_dir, study, space, members, seeds, n_trials, concurrency, log)
+        tuner = _tuner(settings, run_dir, study, space, members, seeds, n_trials, concurrency, log, callbacks)
         log(f"Ray: {resources.get('CPU', 0):g} CPUs, {resources.get('GPU', 0):g} GPUs; up to {concurrency} "
             f"trial(s) at once")
         try:
@@ -171,11 +177,11 @@ def _execute(settings: SearchSettings, run_dir: Path, study: optuna.Study, space
         except KeyboardInterrupt:
             log(f"interrupted; continue with: python -m runners.search --resume {run_dir}")
     frame = trials_frame(study, run_dir.name)
-    front = write_outputs(run_dir, frame, settings.directions)
+    front = write_outputs(run_dir, frame, settings.directions, settings.ray_storage(run_dir))
     return RunOutcome(run_dir, frame, front)
 
 
-def _tuner(settings, run_dir, study, space, members, seeds, n_trials, concurrency, log):
+def _tuner(settings, run_dir, study, space, members, seeds, n_trials, concurrency, log, callbacks):
     from ray import tune
     from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
 
@@ -197,13 +203,13 @@ def _tuner(settings, run_dir, study, space, members, seeds, n_trials, concurrenc
     context = TrialContext(settings, {g.key(): name for name, g in members.items()})
     trainable = tune.with_resources(tune.with_parameters(run_trial, context=context),
                                     {"cpu": settings.cpus_per_trial, "gpu": settings.gpus_per_trial})
-    storage_path = Path(settings.storage_path).resolve() if settings.storage_path else (run_dir / "ray").resolve()
+    storage_path = settings.ray_storage(run_dir)
     progress = Progress(study, run_dir, settings, log)
     return tune.Tuner(
         trainable,
         tune_config=tune.TuneConfig(search_alg=searcher, scheduler=scheduler, num_samples=-1,
                                     max_concurrent_trials=concurrency, reuse_actors=True),
-        run_config=tune.RunConfig(name=name, storage_path=str(storage_path), verbose=0, callbacks=[progress],
+        run_config=tune.RunConfig(name=name, storage_path=str(storage_path), verbose=0, callbacks=[progress, *callbacks],
                                   failure_config=tune.FailureConfig(max_failures=settings.max_failures),
                                   checkpoint_config=tune.CheckpointConfig(num_to_keep=1)),
     )

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import Any
 
 from nasbench.search.objectives import OBJECTIVES
@@ -63,6 +64,10 @@ class SearchSettings:
     @property
     def directions(self) -> dict[str, str]:
         return {name: OBJECTIVES[name] for name in self.objectives}
+
+    def ray_storage(self, run_dir: Path) -> Path:
+        """Where Ray Tune keeps a run's experiments (trial logs, checkpoints): shared storage or the run folder."""
+        return (Path(self.storage_path) / run_dir.name if self.storage_path else run_dir / "ray").resolve()
 
     def to_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)

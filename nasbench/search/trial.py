@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import tempfile
 import time
+from pathlib import Path
 
 import ray
+import torch
 from ray import tune
 
 from nasbench.cost import analytic_cost, measure_latency
@@ -56,8 +59,11 @@ def run_trial(config: dict, context: TrialContext) -> None:
     result = evaluate(genome, dataset, train_config, report_epoch, test=True)
     final = {**record, "epoch": result.epochs, "wall_time_s": time.perf_counter() - start,
              "accuracy": result.history[-1].val_accuracy if result.history else math.nan}
-    if result.ok:
-        final.update(status="ok", failure_reason="", test_accuracy=result.test_accuracy)
-    else:
-        final.update(status="failed", failure_reason=result.failure_reason)
-    tune.report(final)
+    if not result.ok:
+        tune.report({**final, "status": "failed", "failure_reason": result.failure_reason})
+        return
+    final.update(status="ok", failure_reason="", test_accuracy=result.test_accuracy)
+    with tempfile.TemporaryDirectory() as folder:  # the trained weights, kept for the front's members
+        state = {name: tensor.detach().cpu() for name, tensor in result.model.state_dict().items()}
+        torch.save(state, Path(folder) / f"{record['key']}.pt")
+        tune.report(final, checkpoint=tune.Checkpoint.from_directory(folder))
