@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import statistics
 import time
+import warnings
 from contextlib import contextmanager, nullcontext
 from typing import NamedTuple
 
@@ -34,11 +35,15 @@ def analytic_cost(genome: Genome) -> Cost:
 
 @contextmanager
 def _quiet_fvcore():
+    """fvcore's log lines, torch's deprecation of the torch.jit.script fvcore runs on import, and tracer warnings."""
     logger = logging.getLogger("fvcore")
     level = logger.level
     logger.setLevel(logging.ERROR)
     try:
-        yield
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=r"`torch\.jit\.script` is deprecated", category=FutureWarning)
+            warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
+            yield
     finally:
         logger.setLevel(level)
 
@@ -49,13 +54,13 @@ def count_params(model: nn.Module) -> int:
 
 def fvcore_module_cost(model: nn.Module, in_chans: int, resolution: int, activations: bool = True) -> FvcoreCost:
     """fvcore FLOPs (and activations, unless `activations=False`: -1) of a module on one input, in eval mode."""
-    from fvcore.nn import ActivationCountAnalysis, FlopCountAnalysis
-
     was_training = model.training
     model.eval()
     x = torch.zeros(1, in_chans, resolution, resolution)
     try:
         with _quiet_fvcore(), torch.no_grad():
+            from fvcore.nn import ActivationCountAnalysis, FlopCountAnalysis
+
             flops = FlopCountAnalysis(model, x).unsupported_ops_warnings(False).uncalled_modules_warnings(False)
             total_flops, total_acts = int(flops.total()), -1
             if activations:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import typing
 from typing import Any, ClassVar
@@ -92,6 +93,13 @@ def _check_range(path: str, value: float, meta: dict, default_max: float) -> Non
         raise GenomeError(path, f"{value} is above the maximum {hi}")
 
 
+@functools.cache
+def _field_types(cls: type) -> dict[str, Any]:
+    """Resolved annotations of a gene class's fields (a pure function of the class, so computed once)."""
+    hints = typing.get_type_hints(cls)
+    return {f.name: hints[f.name] for f in dataclasses.fields(cls)}
+
+
 @dataclasses.dataclass(frozen=True)
 class Gene:
     """Base of every genome part: a frozen dataclass of validated scalar fields."""
@@ -103,8 +111,7 @@ class Gene:
 
     @classmethod
     def field_types(cls) -> dict[str, Any]:
-        hints = typing.get_type_hints(cls)
-        return {f.name: hints[f.name] for f in dataclasses.fields(cls)}
+        return _field_types(cls)
 
     def validate(self, path: str) -> None:
         """Check every field; subclasses add cross-field checks by overriding `check_fields`."""

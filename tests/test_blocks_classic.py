@@ -9,6 +9,7 @@ from nasbench import build, zoo
 from nasbench.blocks import Shape, Tally
 from nasbench.blocks.conv import ConvGene
 from nasbench.blocks.nin import MlpConvGene
+from nasbench.blocks.residual import BasicGene
 from nasbench.blocks.shuffle import ShuffleV1Gene, ShuffleV2Gene
 from nasbench.blocks.xception import SepConvGene, XceptionGene
 from nasbench.cost import analytic_cost, fvcore_module_cost
@@ -301,3 +302,14 @@ def test_compact_strings():
     assert Stage(MlpConvGene(channels=(192, 192), kernel=3, dropout=0.5)).to_str() == "mlpconv(c=192/192,k=3,drop=0.5)"
     with pytest.raises(GenomeError, match=r"stages\[0\]\.reps"):
         Genome.from_str("i=3,r=32,n=10|stem:|body:xception(c=32,r=0)|head:")
+
+
+@pytest.mark.parametrize("order", ["original", "bn_after_add", "relu_before_add", "relu_preact", "full_preact"])
+def test_residual_orderings_leave_the_skip_input_intact(order):
+    """The skip adds the unit's *input*: an in-place activation on it would corrupt the sum (and autograd)."""
+    gene = BasicGene(channels=8, order=order)
+    unit = gene.build(8, 1).train()
+    x = torch.randn(2, 8, 6, 6, requires_grad=True)
+    before = x.detach().clone()
+    unit(x).sum().backward()
+    assert torch.equal(x.detach(), before) and torch.isfinite(x.grad).all()

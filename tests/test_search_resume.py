@@ -26,6 +26,11 @@ def _wait_for_rows(results: Path, rows: int, timeout: float) -> Path:
     raise AssertionError(f"no run reached {rows} finished trials in {timeout} s")
 
 
+def _trained(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows of trained trials; over-budget samples are recorded as infeasible and do not count."""
+    return frame[~frame["failure_reason"].str.startswith("infeasible")]
+
+
 def test_kill_and_resume_loses_and_repeats_nothing(tmp_path):
     common = ["--trials", str(TRIALS), "--epochs", "1", "--limit", "64", "--batch-size", "32", "--concurrency", "1",
               "--results-dir", str(tmp_path)]
@@ -36,20 +41,22 @@ def test_kill_and_resume_loses_and_repeats_nothing(tmp_path):
     finally:
         os.killpg(driver.pid, signal.SIGKILL)
         driver.wait()
-    before = pd.read_csv(run_dir / "trials.csv")
-    assert 2 <= len(before) < TRIALS
+    before = pd.read_csv(run_dir / "trials.csv").fillna({"failure_reason": ""})
+    assert 2 <= len(before) and len(_trained(before)) < TRIALS
 
     resumed = subprocess.run(_command("--resume", str(run_dir)), capture_output=True, text=True, timeout=600)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     after = pd.read_parquet(run_dir / "trials.parquet")
-    assert len(after) == TRIALS and after["number"].is_unique
-    assert set(after["state"]) == {"COMPLETE"}
+    assert after["number"].is_unique and after["trial_id"].is_unique
+    trained = _trained(after.fillna({"failure_reason": ""}))
+    assert len(trained) == TRIALS and set(trained["state"]) <= {"COMPLETE", "FAIL"}  # FAIL: e.g. a NaN loss
+    assert (trained["failure_reason"] != "").eq(trained["state"] == "FAIL").all()
     kept = after.set_index("number").loc[before["number"], ["key", "accuracy", "trial_id"]]
     assert list(kept["key"]) == list(before["key"]) and list(kept["trial_id"]) == list(before["trial_id"])
-    assert kept["accuracy"].tolist() == before["accuracy"].tolist()
+    pd.testing.assert_series_equal(kept["accuracy"], before["accuracy"], check_index=False, check_names=False)
     config = json.loads((run_dir / "config.json").read_text())
     (resume,) = config["resumes"]
-    assert resume["finished_before"] == len(before)
+    assert resume["finished_before"] == len(_trained(before))
     # a trial in flight at the kill is marked interrupted (not in the table) and its genome queued again
     assert not set(resume["interrupted"]) & set(after["number"])
     assert "resuming" in resumed.stdout and "Pareto front" in resumed.stdout

@@ -1,9 +1,11 @@
 """Every zoo entry: parameter count equals its reference, and analytic cost equals fvcore on the built model."""
 import pytest
 import torch
+import torch.nn.functional as F
 
 from nasbench import build, zoo
 from nasbench.cost import analytic_cost, count_params, fvcore_module_cost
+from search_spaces import get_space
 
 ENTRIES = zoo.all_entries()
 IDS = [e.name for e in ENTRIES]
@@ -50,3 +52,30 @@ def test_flops_equal_reference_model(entry):
     reference = zoo.reference_model(entry.reference)
     measured = fvcore_module_cost(reference, genome.in_chans, genome.resolution, activations=False)
     assert analytic_cost(entry.genome).flops == measured.flops
+
+
+SMALL_INPUT = [e for e in ENTRIES if e.genome.resolution <= 32]
+
+
+@pytest.mark.parametrize("entry", SMALL_INPUT, ids=lambda e: e.name)
+def test_small_input_entries_train_one_step(entry):
+    """Forward + backward on a batch of 2 at the entry's own input: right output shape, finite gradients everywhere."""
+    _assert_trains(build(entry.genome), entry.genome)
+
+
+@pytest.mark.parametrize("name", zoo.names())
+def test_every_entry_adapted_to_digits_trains_one_step(name):
+    """Every lecture network as the `lecture` space adapts it to 1x16x16 digits (CIFAR-style stem, 10 classes)."""
+    genome = get_space("lecture", in_chans=1, resolution=16, num_classes=10).members()[name]
+    _assert_trains(build(genome.resolved()), genome.resolved())
+
+
+def _assert_trains(model, genome):
+    torch.manual_seed(0)
+    model.train()
+    x = torch.randn(2, genome.in_chans, genome.resolution, genome.resolution)
+    out = model(x)
+    assert out.shape == (2, genome.num_classes)
+    F.cross_entropy(out, torch.tensor([0, 1])).backward()
+    grads = [p.grad for p in model.parameters()]
+    assert all(g is not None and torch.isfinite(g).all() for g in grads)

@@ -84,6 +84,14 @@ def make_act(kind: str) -> nn.Module:
     return factories[kind]()
 
 
+def copying_act(kind: str) -> nn.Module:
+    """An activation that leaves its input intact (for one applied to a block input that also feeds the skip)."""
+    act = make_act(kind)
+    if hasattr(act, "inplace"):
+        act.inplace = False
+    return act
+
+
 def make_norm(kind: str, channels: int) -> nn.Module:
     return nn.BatchNorm2d(channels) if kind == "batch" else nn.Identity()
 

@@ -18,7 +18,8 @@ from timm.layers import DropPath
 from torch import nn
 
 from nasbench.blocks.attention import ATTENTIONS, attn_cost, make_attn
-from nasbench.blocks.base import ACTIVATIONS, NORMS, BlockGene, check_groups, make_act, make_norm, register
+from nasbench.blocks.base import (ACTIVATIONS, NORMS, BlockGene, check_groups, copying_act, make_act, make_norm,
+                                   register)
 from nasbench.blocks.tally import Shape, Tally
 from nasbench.gene import GenomeError, gene_field
 
@@ -162,8 +163,8 @@ class ResidualUnit(nn.Module):
             last = i == len(specs) - 1
             if order == "full_preact" and i > 0:
                 layers += [make_norm(norm, prev), make_act(act)]
-            if order == "relu_preact":
-                layers.append(make_act(act))
+            if order == "relu_preact":  # the first one acts on the unit's input, which the skip still needs
+                layers.append(copying_act(act) if i == 0 else make_act(act))
             if last and gene.dropout:
                 layers.append(nn.Dropout(gene.dropout))
             layers.append(nn.Conv2d(prev, spec.out, spec.kernel, spec.stride, spec.kernel // 2, groups=spec.groups,

@@ -10,7 +10,7 @@ import torch
 from timm.models.xception import SeparableConv2d
 from torch import nn
 
-from nasbench.blocks.base import ACTIVATIONS, BlockGene, make_act, register
+from nasbench.blocks.base import ACTIVATIONS, BlockGene, copying_act, make_act, register
 from nasbench.blocks.tally import Shape, Tally
 from nasbench.gene import gene_field
 
@@ -19,14 +19,6 @@ def separable_cost(t: Tally, x: Shape, out_chans: int, kernel: int, stride: int 
     """Cost twin of `SeparableConv2d` ('same' padding, no bias)."""
     y = t.conv(x, x.c, kernel, stride, kernel // 2, groups=x.c)
     return t.conv(y, out_chans, 1, 1, 0)
-
-
-def copying_act(kind: str) -> nn.Module:
-    """An activation that leaves its input intact (the block input still feeds the skip)."""
-    act = make_act(kind)
-    if hasattr(act, "inplace"):
-        act.inplace = False
-    return act
 
 
 @register

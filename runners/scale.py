@@ -1,0 +1,123 @@
+"""python -m runners.scale: EfficientNet compound scaling, on paper (--static) and by training (--empirical)."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from runners.cli import fail, parser
+
+EPILOG = """\
+--static: B0..B7 from the B0 genome and the official coefficients (params equal timm's), and the ladder
+  Scaling(alpha=1.2, beta=1.1, gamma=1.15, phi=0..7), beside the paper's Table 2; writes RESULTS_DIR/scaling/static.csv
+  and static.md. --format json prints the rows instead of the table.
+--empirical: small baselines scaled to 2x/4x/8x their FLOPs by compound, depth-, width- and resolution-only scaling
+  (phi solved per strategy on the analytic cost), each trained with several seeds; writes RESULTS_DIR/scaling/<run-id>/
+  (config.json, points.csv, runs.csv, summary.csv, summary.md, accuracy_vs_flops.png; with --grid also grid.csv and
+  the search's run folder compound/<run-id>/). A run never overwrites another.
+
+examples:
+  python -m runners.scale --static
+  python -m runners.scale --static --format json
+  python -m runners.scale --empirical --seeds 3 --epochs 6
+  python -m runners.scale --empirical --grid --grid-trials 16 --baselines efficientnet
+  python -m runners.scale --empirical --dataset cifar10 --data-dir ~/data --epochs 10
+"""
+
+
+def number_list(kind, what: str):
+    def parse(text: str) -> tuple:
+        try:
+            values = tuple(kind(v) for v in text.split(",") if v.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of {what}") from None
+        if not values:
+            raise argparse.ArgumentTypeError(f"{text!r} lists no {what}")
+        return values
+    return parse
+
+
+def names(text: str) -> tuple[str, ...]:
+    return tuple(v.strip() for v in text.split(",") if v.strip())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from nasbench.scaling_empirical import BASELINES
+
+    p = parser("scale", "EfficientNet compound scaling: the static B0..B7 table and the small-scale experiments.")
+    p.epilog = EPILOG
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
+    p.error = fail  # one line, exit code 2
+    mode = p.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--static", action="store_true", help="params/FLOPs table of B0..B7 and the phi ladder")
+    mode.add_argument("--empirical", action="store_true", help="train the scaled baselines (see below)")
+    p.add_argument("--format", choices=("table", "json"), default="table", help="--static output on stdout")
+    p.add_argument("--no-timm", action="store_true", help="--static without building timm's models")
+    p.add_argument("--results-dir", default="results")
+    e = p.add_argument_group("empirical")
+    e.add_argument("--baselines", type=names, default=tuple(BASELINES), metavar="NAMES",
+                   help=f"comma-separated, from {','.join(BASELINES)} (default: all)")
+    e.add_argument("--targets", type=number_list(float, "numbers"), default=(2.0, 4.0, 8.0), metavar="X,Y",
+                   help="FLOP multiples of the baseline (default: 2,4,8)")
+    e.add_argument("--seeds", type=int, default=3, help="training seeds per network")
+    e.add_argument("--epochs", type=int, default=5)
+    e.add_argument("--dataset", default="digits", help="digits (embedded), cifar10, cifar100, mnist, fashion_mnist")
+    e.add_argument("--data-dir", help="folder with the dataset files (torchvision layout)")
+    e.add_argument("--resolution", type=int, help="baseline input resolution (default: the dataset's)")
+    e.add_argument("--limit", type=int, help="use at most this many images per split")
+    e.add_argument("--batch-size", type=int, default=64)
+    e.add_argument("--lr", type=float, default=0.05)
+    e.add_argument("--compound", type=number_list(float, "numbers"), metavar="A,B,G",
+                   help="alpha,beta,gamma of the compound strategy (default: the paper's 1.2,1.1,1.15)")
+    e.add_argument("--grid", action="store_true",
+                   help="first search alpha/beta/gamma at phi=1 (space `compound`, Ray Tune + Optuna) and use the best")
+    e.add_argument("--grid-trials", type=int, default=12)
+    return p
+
+
+def run_static(args: argparse.Namespace) -> None:
+    from nasbench.scaling_static import static_rows, to_markdown, write_static
+
+    rows = static_rows(with_timm=not args.no_timm)
+    paths = write_static(rows, os.path.join(args.results_dir, "scaling"))
+    if args.format == "json":
+        print(json.dumps(rows, indent=2))
+    else:
+        print(to_markdown(rows))
+    print("written: " + ", ".join(map(str, paths)), file=sys.stderr)
+
+
+def run_empirical(args: argparse.Namespace) -> None:
+    from nasbench.scaling_empirical import EmpiricalSettings, run_empirical as run
+
+    if args.compound is not None and len(args.compound) != 3:
+        fail(f"--compound takes three numbers alpha,beta,gamma, got {len(args.compound)}")
+    extra = {"compound": args.compound} if args.compound is not None else {}
+    settings = EmpiricalSettings(
+        baselines=args.baselines, targets=args.targets, seeds=args.seeds, epochs=args.epochs, dataset=args.dataset,
+        data_dir=args.data_dir, resolution=args.resolution, limit=args.limit, batch_size=args.batch_size, lr=args.lr,
+        grid=args.grid, grid_trials=args.grid_trials, results_dir=os.path.abspath(args.results_dir), **extra)
+    outcome = run(settings, log=lambda line: print(line, flush=True))
+    print()
+    print((outcome.run_dir / "summary.md").read_text())
+    print(f"written to {outcome.run_dir}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
+    from nasbench.gene import GenomeError
+
+    try:
+        if args.static:
+            run_static(args)
+        else:
+            run_empirical(args)
+    except (ValueError, GenomeError, FileNotFoundError, PermissionError) as exc:
+        text = str(exc).strip()
+        fail(text.splitlines()[0] if text else type(exc).__name__)
+
+
+if __name__ == "__main__":
+    main()
