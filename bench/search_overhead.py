@@ -1,9 +1,11 @@
 """Wall time of a Ray Tune search vs a plain Optuna loop over the same trials.
 
-    python bench/search_overhead.py [--trials 12] [--epochs 2] [--repeats 2] [--space resnet_family]
+    python bench/search_overhead.py [--trials 24] [--epochs 4] [--repeats 2] [--space resnet_family]
+                                    [--max-flops 2e7]
 
 Both sides evaluate the same genomes (RandomSampler with one seed, one trial at a time, 2 torch threads per
-trial) with the same trainer on digits; the Ray side is the real runner (nasbench.search.run_search) attached
+trial; samples over the FLOP budget, the default search's 2e7 on digits, are skipped and sampled again on both
+sides) with the same trainer on digits; the Ray side is the real runner (nasbench.search.run_search) attached
 to an already-started local Ray instance, so cluster start-up is not counted but Tune's per-trial machinery is.
 Runs alternate (Ray, plain, Ray, plain, ...); the figure is the ratio of the medians.
 Last line: `ray tune vs plain optuna wall time: <N>x`.
@@ -36,9 +38,12 @@ def plain_optuna(settings: SearchSettings) -> tuple[float, list[str]]:
     context = TrialContext(settings, {})
     start = time.perf_counter()
     keys = []
-    for _ in range(settings.trials):
+    while len(keys) < settings.trials:
         trial = study.ask()
         genome = space.sample(trial)
+        if settings.max_flops and analytic_cost(genome).flops > settings.max_flops:
+            study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            continue
         result = evaluate(genome, dataset, context.train_config(settings.seed + trial.number), test=True)
         keys.append(genome.key())
         study.tell(trial, [result.val_accuracy, analytic_cost(genome).flops])
@@ -51,20 +56,23 @@ def ray_tune(settings: SearchSettings) -> tuple[float, list[str]]:
         outcome = run_search(SearchSettings(**{**settings.to_dict(), "objectives": settings.objectives,
                                                "results_dir": folder}), log=lambda line: None)
         elapsed = time.perf_counter() - start
-    return elapsed, list(outcome.trials.sort_values("number")["key"])
+    trained = outcome.trials[~outcome.trials["failure_reason"].str.startswith("infeasible")]
+    return elapsed, list(trained.sort_values("number")["key"])
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--trials", type=int, default=12)
-    p.add_argument("--epochs", type=int, default=2)
+    p.add_argument("--trials", type=int, default=24)
+    p.add_argument("--epochs", type=int, default=4)
     p.add_argument("--repeats", type=int, default=2)
     p.add_argument("--space", default="resnet_family")
+    p.add_argument("--max-flops", type=float, default=2e7, help="FLOP budget (0: none)")
     args = p.parse_args()
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
+    os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     settings = SearchSettings(space=args.space, trials=args.trials, epochs=args.epochs, sampler="random",
-                              concurrency=1, cpus_per_trial=2, seed=0)
+                              concurrency=1, cpus_per_trial=2, seed=0, max_flops=args.max_flops or None)
     os.environ["OMP_NUM_THREADS"] = "2"  # what Ray gives each 2-CPU trial; the plain loop uses the same
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     times: dict[str, list[float]] = {"ray": [], "plain": []}

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
-import tempfile
+import secrets
 from pathlib import Path
 from typing import Iterator
 
@@ -13,8 +14,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path in the target's folder; on success it replaces `path` atomically."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
+    tmp = _fresh_file(path)
     try:
         yield Path(tmp)
         os.replace(tmp, path)
@@ -26,3 +26,28 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
 def write_text(path: str | os.PathLike, text: str) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(text)
+
+
+def new_run_folder(parent: str | os.PathLike) -> Path:
+    """A new `<parent>/<YYYYmmdd-HHMMSS>-<hex>` folder; an existing folder is never reused."""
+    parent = Path(parent)
+    parent.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    while True:
+        folder = parent / f"{stamp}-{secrets.token_hex(3)}"
+        try:
+            folder.mkdir()
+            return folder
+        except FileExistsError:
+            continue
+
+
+def _fresh_file(path: Path) -> Path:
+    """A new empty file beside `path`, created with the user's umask (mkstemp's 0600 would hide results)."""
+    while True:
+        tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}{path.suffix}"
+        try:
+            os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+            return tmp
+        except FileExistsError:
+            continue

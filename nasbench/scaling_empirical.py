@@ -12,7 +12,6 @@ import functools
 import json
 import math
 import os
-import secrets
 from pathlib import Path
 from typing import Callable
 
@@ -171,19 +170,6 @@ class EmpiricalSettings:
         return dataclasses.asdict(self)
 
 
-def new_run_dir(parent: Path) -> Path:
-    """A fresh results/scaling/<timestamp>-<hex> folder; an existing one is never reused."""
-    parent.mkdir(parents=True, exist_ok=True)
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    while True:
-        run_dir = parent / f"{stamp}-{secrets.token_hex(3)}"
-        try:
-            run_dir.mkdir()
-            return run_dir
-        except FileExistsError:
-            continue
-
-
 @dataclasses.dataclass(frozen=True)
 class EmpiricalOutcome:
     run_dir: Path
@@ -198,7 +184,7 @@ def run_empirical(settings: EmpiricalSettings, log: Log = print) -> EmpiricalOut
     from nasbench.data import load_dataset
 
     first = load_dataset(settings.dataset, settings.data_dir, settings.resolution, limit=settings.limit)
-    run_dir = new_run_dir(Path(settings.results_dir) / "scaling")
+    run_dir = atomic.new_run_folder(Path(settings.results_dir) / "scaling")
     config = {"run_id": run_dir.name, "settings": settings.to_dict(), "dataset": first.name,
               "input": [first.in_chans, first.resolution, first.num_classes],
               "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
@@ -297,6 +283,7 @@ def plot_accuracy_vs_flops(summary: pd.DataFrame, path: str | os.PathLike) -> No
     """Test accuracy (mean ± std) against FLOPs, one panel per baseline, one line per strategy from the baseline."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter
 
     names = list(dict.fromkeys(summary["baseline"]))
     figure = Figure(figsize=(4.5 * len(names), 4.0), layout="constrained")
@@ -310,6 +297,9 @@ def plot_accuracy_vs_flops(summary: pd.DataFrame, path: str | os.PathLike) -> No
             ax.errorbar(line["flops"] / 1e6, line["test_mean"], yerr=line["test_std"].fillna(0.0), marker="o",
                         markersize=4, capsize=3, label=strategy)
         ax.set_xscale("log")
+        plain = FuncFormatter(lambda value, _: f"{value:g}")
+        ax.xaxis.set_major_formatter(plain)
+        ax.xaxis.set_minor_formatter(FuncFormatter(lambda value, _: f"{value:g}" if str(value)[0] in "25" else ""))
         ax.set_xlabel("FLOPs (M, log scale)")
         ax.set_ylabel("test accuracy")
         ax.set_title(f"{name} baseline")

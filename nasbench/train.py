@@ -317,7 +317,8 @@ def _attempt(step: Callable[[], object]) -> tuple[object, str | None]:
     except TrainingDiverged as exc:
         return None, str(exc)
     except torch.OutOfMemoryError as exc:
-        return None, f"CUDA out of memory: {_first_line(exc)}"
+        line = _first_line(exc)
+        return None, line if line.startswith("CUDA out of memory") else f"CUDA out of memory: {line}"
     except Exception as exc:  # noqa: BLE001 - any training failure is recorded, never raised
         return None, f"{type(exc).__name__}: {_first_line(exc)}"
 

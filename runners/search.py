@@ -83,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     ray.add_argument("--cpus-per-trial", type=positive_float, default=1.0)
     ray.add_argument("--gpus-per-trial", type=float, default=0.0, help="fractions share a GPU between trials")
     ray.add_argument("--concurrency", type=int, default=0, help="trials at once (0: as resources allow)")
+    ray.add_argument("--no-reuse-actors", dest="reuse_actors", action="store_false",
+                     help="start a fresh Ray worker process for every trial (isolation; about 2 s more per trial)")
     ray.add_argument("--address", help="existing Ray cluster (default: $RAY_ADDRESS, else a local instance)")
     ray.add_argument("--storage-path", help="Ray Tune storage shared by all nodes (default: inside the run folder)")
     ray.add_argument("--optuna-storage", help="database URL for the Optuna study, e.g. postgresql://host/db "
@@ -100,7 +102,8 @@ def settings_from(args: argparse.Namespace):
         space=args.space, dataset=args.dataset, data_dir=args.data_dir, resolution=args.resolution,
         objectives=objectives, trials=args.trials, epochs=args.epochs, seed=args.seed, sampler=args.sampler,
         scheduler=args.scheduler, cpus_per_trial=args.cpus_per_trial, gpus_per_trial=args.gpus_per_trial,
-        concurrency=args.concurrency, max_flops=resolve_flops_budget(args.max_flops, args.dataset), max_params=args.max_params, seed_zoo=args.seed_zoo,
+        concurrency=args.concurrency, reuse_actors=args.reuse_actors,
+        max_flops=resolve_flops_budget(args.max_flops, args.dataset), max_params=args.max_params, seed_zoo=args.seed_zoo,
         results_dir=os.path.abspath(args.results_dir), address=args.address,
         storage_path=os.path.abspath(args.storage_path) if args.storage_path else None,
         optuna_storage=args.optuna_storage, batch_size=args.batch_size, lr=args.lr, max_failures=args.max_failures,
@@ -125,6 +128,7 @@ def print_summary(outcome) -> None:
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # Ray's own tables off: this runner prints its progress
+    os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")  # one snapshot per trial is by design
     from nasbench.gene import GenomeError
     from nasbench.search import resume_search, run_search
 

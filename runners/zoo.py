@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import torch
 
-from nasbench import zoo
+from nasbench import Genome, GenomeError, zoo
 from nasbench.cost import analytic_cost, count_params, fvcore_cost
 from runners.cli import fail, parser
 
@@ -41,6 +42,29 @@ def zoo_row(entry, use_fvcore: bool = True) -> dict:
     }
 
 
+def read_genome(text: str) -> Genome:
+    """A genome from a JSON file, JSON text or a `Genome.to_str()` id (parsed as data, never evaluated)."""
+    if not text.lstrip().startswith("{") and text.endswith(".json"):
+        try:
+            text = Path(text).read_text()
+        except OSError as exc:
+            raise GenomeError("genome", f"cannot read {text}: {exc.strerror}") from None
+    return Genome.from_json(text) if text.lstrip().startswith("{") else Genome.from_str(text)
+
+
+def genome_row(genome: Genome, use_fvcore: bool = True) -> dict:
+    """Costs of one genome: fvcore (unless use_fvcore=False) and analytic, which must agree."""
+    resolved = genome.resolved()
+    analytic = analytic_cost(resolved)
+    measured = fvcore_cost(resolved) if use_fvcore else None
+    return {"genome": genome.to_str(), "key": genome.key(), "in_chans": resolved.in_chans,
+            "resolution": resolved.resolution, "num_classes": resolved.num_classes,
+            "params": measured.params if measured else analytic.params,
+            "flops": measured.flops if measured else analytic.flops,
+            "activations": measured.activations if measured else None,
+            "analytic_params": analytic.params, "analytic_flops": analytic.flops}
+
+
 def _table(rows: list[dict]) -> str:
     header = f"{'name':34s} {'input':>11s} {'params':>13s} {'fvcore FLOPs':>16s}  {'reference':32s} {'ref params':>13s}  match"
     lines = [header, "-" * len(header)]
@@ -59,8 +83,18 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.add_argument("--name", help="print this architecture's genome as JSON (what Genome.from_json reads)")
     p.add_argument("--family", help="only this family (resnet, densenet, ...)")
+    p.add_argument("--genome", metavar="JSON_OR_ID",
+                   help="cost of one genome instead of the zoo: a .json file, JSON text or a Genome.to_str() id")
     p.add_argument("--analytic", action="store_true", help="skip fvcore and report the analytic counts (fast)")
     args = p.parse_args(argv)
+    if args.genome is not None:
+        try:
+            row = genome_row(read_genome(args.genome), use_fvcore=not args.analytic)
+        except GenomeError as exc:
+            fail(str(exc))
+        print(json.dumps(row, indent=2) if args.format == "json" else
+              "\n".join(f"{k:>16s}: {v:,}" if isinstance(v, int) else f"{k:>16s}: {v}" for k, v in row.items()))
+        return
     if args.name:
         if args.name not in zoo.names():
             fail(f"unknown architecture {args.name!r}; run `python -m runners.zoo` to list them")

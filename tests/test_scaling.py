@@ -14,7 +14,7 @@ from nasbench.cost import analytic_cost, count_params, fvcore_module_cost
 from nasbench.genome import Scaling
 from nasbench.scaling import scale_channels, scale_depth, scale_resolution
 from nasbench.scaling_empirical import (CONSTRAINT, STRATEGIES, baseline, best_coefficients, compound_product,
-                                        new_run_dir, scaled, solve_phi)
+                                        scaled, solve_phi)
 from nasbench.scaling_static import PAPER_TABLE2, ladder_genomes, static_rows
 from runners import scale
 from search_spaces import get_space
@@ -166,10 +166,6 @@ def test_small_baselines_use_cifar_style_strides():
     assert [s.stride for s in b0.stem + b0.stages] == [1, 1, 1, 2, 2, 1, 2, 1]  # total stride 8 (B0: 32)
     assert b0.scaling == Scaling(width=0.25, depth=0.5) and analytic_cost(b0) == (201_888, 2_076_960)
     assert baseline("mobilenet", 3, 64, 100).stem[0].stride == 2  # large inputs keep the zoo's strides
-
-
-def test_new_run_dirs_are_never_reused(tmp_path):
-    assert new_run_dir(tmp_path) != new_run_dir(tmp_path)
 
 
 def test_tiny_empirical_run_writes_its_tables_and_plot(tmp_path, capsys, monkeypatch):

@@ -112,6 +112,7 @@ def test_over_budget_genomes_are_never_trained_and_sampled_again(tmp_path):
     assert len(infeasible) >= 1, "the test needs a sample over the budget"
     assert (infeasible["flops"] > budget).all() and (infeasible["state"] == "FAIL").all()
     assert (infeasible["epochs"] == 0).all() and infeasible["accuracy"].isna().all()
+    assert (infeasible["trial_id"] == "").all() and (trained["trial_id"] != "").all(), "never handed to Ray"
 
 
 def test_impossible_budget_stops_after_the_sample_cap(tmp_path):
@@ -140,7 +141,6 @@ def test_same_seed_same_table(tmp_path):
     ({"status": "running", "epoch": 1}, False, TrialState.PRUNED),
     ({"status": "ok", "epoch": 2}, False, TrialState.PRUNED),
     ({"status": "failed", "epoch": 1, "failure_reason": "non-finite loss"}, False, TrialState.FAIL),
-    ({"status": "infeasible", "epoch": 0}, False, TrialState.FAIL),
     ({"status": "running", "epoch": 1}, True, TrialState.FAIL),
     (None, True, TrialState.FAIL),
 ])

@@ -262,14 +262,14 @@ def test_one_budget_leaves_the_other_constraint_at_zero_and_no_budget_sets_none(
 def test_a_constrained_sampler_reads_the_budget():
     """Optuna 5 samplers read the trial constraints the space sets; the best trial of the constrained study is
     the largest network within the parameter budget."""
-    space = get_space("vgg_family", **DIGITS, max_params=3e4)
+    space = get_space("vgg_family", **DIGITS, max_params=3e5)  # ~28% of random samples fit
     study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=0, n_startup_trials=5))
     study.optimize(lambda trial: analytic_cost(space.sample(trial)).params, n_trials=20)
     assert all(set(t.constraints) == {"params"} for t in study.trials)
     assert all(t.constraints["params"] == t.user_attrs["constraints"][1] for t in study.trials)
     assert any(t.constraints["params"] > 0 for t in study.trials)
     best = study.best_trial
-    assert best.value <= 3e4 and best.constraints["params"] == best.value - 3e4
+    assert best.value <= 3e5 and best.constraints["params"] == best.value - 3e5
 
 
 def test_ray_tune_define_by_run_samples_and_seeds_members():
@@ -301,6 +301,11 @@ def test_cli_lists_spaces_with_parameters_and_members(capsys):
     assert all(f"{name}: " in text for name in FAMILIES)
 
 
+def _run_cli(capsys, argv: list[str]) -> str:
+    spaces_cli.main(argv)
+    return capsys.readouterr().out
+
+
 def test_cli_samples_are_reproducible_json(capsys):
     argv = ["--space", "vgg_family", "--sample", "4", "--seed", "2", "--format", "json", "--resolution", "32",
             "--in-chans", "3"]
@@ -312,8 +317,18 @@ def test_cli_samples_are_reproducible_json(capsys):
     assert len(rows) == 4
     for row in rows:
         genome = Genome.from_dict(row["genome"])
-        assert row["flops"] == analytic_cost(genome).flops and genome.resolution == 32
-        assert space.sample(FixedTrial(row["params"])) == genome
+        cost = analytic_cost(genome)
+        assert (row["flops"], row["params"], genome.resolution) == (cost.flops, cost.params, 32)
+        assert space.sample(FixedTrial(row["parameters"])) == genome
+
+
+def test_cli_samples_hold_the_budget(capsys):
+    argv = ["--space", "resnet_family", "--sample", "5", "--format", "json", "--max-flops", "2e6"]
+    spaces_cli.main(argv)
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == 5 and all(analytic_cost(Genome.from_dict(r["genome"])).flops <= 2e6 for r in rows)
+    unbudgeted = json.loads(_run_cli(capsys, argv[:-2]))
+    assert any(r["flops"] > 2e6 for r in unbudgeted), "the budget must matter for this test to mean anything"
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -321,6 +336,8 @@ def test_cli_samples_are_reproducible_json(capsys):
     (["--sample", "3"], "error: --sample N needs --space NAME and N >= 1"),
     (["--space", "lecture", "--resolution", "0"], "error: resolution must be a positive integer, got 0"),
     (["--space", "lecture", "--max-flops", "-5"], "error: max_flops must be a positive number or None"),
+    (["--space", "lecture", "--sample", "2", "--max-flops", "10"], "error: only 0 of 2 samples fit the budget in 100 "
+                                                                    "draws; raise --max-flops/--max-params"),
 ])
 def test_cli_errors_exit_2_with_one_line(capsys, argv, message):
     with pytest.raises(SystemExit) as exc:

@@ -10,7 +10,7 @@ from nasbench.blocks.conv import ConvGene
 from nasbench.blocks.residual import BasicGene
 from nasbench import train
 from nasbench.data import Split, load_dataset
-from nasbench.train import EpochMetrics, TrainConfig, evaluate, torch_threads
+from nasbench.train import EpochMetrics, TrainConfig, evaluate, torch_threads, _attempt
 
 TINY = Genome(stem=(Stage(ConvGene(channels=8), 1, 1),), stages=(Stage(BasicGene(channels=16), 1, 2),),
               head=Head(dropout=0.2), in_chans=1, resolution=16, num_classes=10)
@@ -136,3 +136,13 @@ def test_threads_come_from_omp_num_threads_and_are_restored(monkeypatch):
     assert torch.get_num_threads() == before
     with torch_threads(10_000) as count:  # never more threads than CPUs
         assert count == len(os.sched_getaffinity(0))
+
+
+def test_out_of_memory_is_a_recorded_reason_not_a_crash():
+    """What a CUDA allocation failure raises inside a training step becomes the trial's one-line failure reason."""
+    def step():
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB (GPU 0; 79.1 GiB total)\nmore")
+
+    assert _attempt(step) == (None, "CUDA out of memory. Tried to allocate 20.00 GiB (GPU 0; 79.1 GiB total)")
+    assert _attempt(lambda: (_ for _ in ()).throw(torch.OutOfMemoryError())) == (None, "CUDA out of memory: (no message)")
+    assert _attempt(lambda: 7) == (7, None)

@@ -1,4 +1,5 @@
-"""Progress lines while a search runs, and the run folder's tables refreshed after every finished trial."""
+"""Progress lines while a search runs, and the run folder's tables refreshed after every finished trial (the plot
+is drawn once, when the run ends)."""
 from __future__ import annotations
 
 import math
@@ -27,7 +28,7 @@ class Progress(tune.Callback):
         if not len(mine):
             return
         front = write_outputs(self._run_dir, frame, self._settings.directions,
-                              self._settings.ray_storage(self._run_dir))
+                              self._settings.ray_storage(self._run_dir), plot=False)
         last = mine.iloc[0]
         complete = frame[frame["state"] == "COMPLETE"]
         best = complete["accuracy"].max() if len(complete) else math.nan

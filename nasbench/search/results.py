@@ -57,9 +57,9 @@ def front_columns(objectives: dict[str, str]) -> dict[str, str]:
 
 
 def write_outputs(run_dir: Path, frame: pd.DataFrame, objectives: dict[str, str],
-                  checkpoints: Path | None = None) -> pd.DataFrame:
+                  checkpoints: Path | None = None, plot: bool = True) -> pd.DataFrame:
     """Write trials.parquet/csv, pareto.csv, genomes/<key>.json (+ <key>.pt weights found under `checkpoints`)
-    and pareto.png, each atomically; return the front."""
+    and, if `plot`, pareto.png (0.2 s of matplotlib, so not after every trial), each atomically; return the front."""
     with atomic.atomic_path(run_dir / "trials.parquet") as tmp:
         frame.to_parquet(tmp, index=False)
     with atomic.atomic_path(run_dir / "trials.csv") as tmp:
@@ -67,6 +67,7 @@ def write_outputs(run_dir: Path, frame: pd.DataFrame, objectives: dict[str, str]
     front = pareto_front(frame, front_columns(objectives)).sort_values("flops") if len(frame) else frame
     with atomic.atomic_path(run_dir / "pareto.csv") as tmp:
         front.to_csv(tmp, index=False)
+    _drop_former_members(run_dir / "genomes", set(front["key"]))
     for _, row in front.iterrows():
         atomic.write_text(run_dir / "genomes" / f"{row['key']}.json", row["genome_json"])
         weights = run_dir / "genomes" / f"{row['key']}.pt"
@@ -74,13 +75,20 @@ def write_outputs(run_dir: Path, frame: pd.DataFrame, objectives: dict[str, str]
         if found is not None and not weights.exists():
             with atomic.atomic_path(weights) as tmp:
                 shutil.copyfile(found, tmp)
-    if len(front):
+    if plot and len(front):
         from nasbench.analysis_plots import plot_fronts
 
         cost = next(RESULT_KEYS[o] for o in objectives if o != "accuracy")
         with atomic.atomic_path(run_dir / "pareto.png") as tmp:
             plot_fronts({frame["run_id"].iloc[0]: frame}, tmp, x=cost, y="accuracy")
     return front
+
+
+def _drop_former_members(folder: Path, keys: set[str]) -> None:
+    """genomes/ holds the current front only: files of genomes a later trial dominated are removed."""
+    for path in folder.glob("*.*"):
+        if path.suffix in (".json", ".pt") and path.stem not in keys:
+            path.unlink()
 
 
 def _trial_weights(root: Path, trial_id: str, key: str) -> Path | None:

@@ -6,7 +6,6 @@ import datetime as dt
 import json
 import os
 import platform
-import secrets
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -15,10 +14,11 @@ import pandas as pd
 from optuna.trial import TrialState
 
 from nasbench import atomic
+from nasbench.genome import Genome
 from nasbench.search.results import counted_trials, trials_frame, write_outputs
 from nasbench.search.searcher import ParetoOptunaSearch, make_sampler
 from nasbench.search.settings import SearchSettings
-from nasbench.search.trial import TrialContext, run_trial
+from nasbench.search.trial import TrialContext, genome_record, run_trial
 
 Log = Callable[[str], None]
 JOURNAL = "optuna.journal"
@@ -44,7 +44,7 @@ def run_search(settings: SearchSettings, log: Log | None = None, callbacks: Sequ
     dataset, space = _prepare(settings)
     parent = _writable_folder(Path(settings.results_dir) / settings.space)
     with cluster.connected(settings) as resources:
-        run_dir = _new_run_dir(parent)
+        run_dir = atomic.new_run_folder(parent)
         storage_url = settings.optuna_storage or f"journal:{JOURNAL}"
         config = {"run_id": run_dir.name, "study_name": f"nasbench-{settings.space}-{run_dir.name}",
                   "optuna_storage": storage_url, "settings": settings.to_dict(), "versions": _versions(),
@@ -123,18 +123,6 @@ def _writable_folder(parent: Path) -> Path:
     return parent
 
 
-def _new_run_dir(parent: Path) -> Path:
-    """A fresh folder; an existing one is never reused."""
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    while True:
-        run_dir = parent / f"{stamp}-{secrets.token_hex(3)}"
-        try:
-            run_dir.mkdir()
-            return run_dir
-        except FileExistsError:
-            continue
-
-
 def _open_study(run_dir: Path, config: dict, settings: SearchSettings, create: bool) -> optuna.Study:
     url = config["optuna_storage"]
     if url.startswith("journal:"):
@@ -194,13 +182,16 @@ def _tuner(settings, run_dir, study, space, members, seeds, n_trials, concurrenc
 
     name = f"tune-{len(study.trials)}"  # one Ray experiment per start or resume of the run
     sampler = make_sampler(settings.sampler, settings.seed + len(study.trials))
+    zoo_keys = {g.key(): name for name, g in members.items()}
     searcher = ParetoOptunaSearch(define_by_run, settings.directions, settings.epochs, n_trials,
-                                  max_samples=MAX_SAMPLES_PER_TRIAL * n_trials, sampler=sampler,
-                                  storage=study._storage, study_name=study.study_name, points_to_evaluate=seeds or None)
+                                  max_samples=MAX_SAMPLES_PER_TRIAL * n_trials,
+                                  describe=lambda config: genome_record(Genome.from_json(config["genome"]), zoo_keys),
+                                  sampler=sampler, storage=study._storage, study_name=study.study_name,
+                                  points_to_evaluate=seeds or None)
     scheduler = (ASHAScheduler(time_attr="epoch", metric="accuracy", mode="max", max_t=settings.epochs,
                                grace_period=1, reduction_factor=2)
                  if settings.scheduler == "asha" else FIFOScheduler())
-    context = TrialContext(settings, {g.key(): name for name, g in members.items()})
+    context = TrialContext(settings, zoo_keys)
     trainable = tune.with_resources(tune.with_parameters(run_trial, context=context),
                                     {"cpu": settings.cpus_per_trial, "gpu": settings.gpus_per_trial})
     storage_path = settings.ray_storage(run_dir)
@@ -208,7 +199,7 @@ def _tuner(settings, run_dir, study, space, members, seeds, n_trials, concurrenc
     return tune.Tuner(
         trainable,
         tune_config=tune.TuneConfig(search_alg=searcher, scheduler=scheduler, num_samples=-1,
-                                    max_concurrent_trials=concurrency, reuse_actors=True),
+                                    max_concurrent_trials=concurrency, reuse_actors=settings.reuse_actors),
         run_config=tune.RunConfig(name=name, storage_path=str(storage_path), verbose=0, callbacks=[progress, *callbacks],
                                   failure_config=tune.FailureConfig(max_failures=settings.max_failures),
                                   checkpoint_config=tune.CheckpointConfig(num_to_keep=1)),

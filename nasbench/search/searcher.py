@@ -36,7 +36,7 @@ def classify(result: dict | None, error: bool, epochs: int) -> tuple[TrialState,
     """The Optuna state of a finished Ray trial, and why it is not COMPLETE."""
     result = result or {}
     status = result.get("status")
-    if status in ("failed", "infeasible"):
+    if status == "failed":
         return TrialState.FAIL, result.get("failure_reason") or status
     if error:
         return TrialState.FAIL, result.get("failure_reason") or "the trial raised; see the Ray trial log"
@@ -49,39 +49,45 @@ class ParetoOptunaSearch(OptunaSearch):
     """Multi-objective OptunaSearch that records every trial and never leaks partial results onto the front.
 
     It suggests until `trials` within-budget genomes were handed out (over-budget samples are recorded as
-    infeasible and sampled again), or `max_samples` samples in all.
+    infeasible and sampled again without becoming Ray trials), or `max_samples` samples in all.
     """
 
     def __init__(self, space: Callable, objectives: dict[str, str], epochs: int, trials: int, max_samples: int,
-                 **kwargs: Any):
+                 describe: Callable[[dict], dict], **kwargs: Any):
         super().__init__(space=space, metric=[RESULT_KEYS[o] for o in objectives], mode=list(objectives.values()),
                          **kwargs)
         self._epochs, self._trials, self._max_samples = epochs, trials, max_samples
+        self._describe = describe  # config -> record of the genome (key, costs, ...) for an over-budget sample
         self._feasible = self._sampled = 0
 
     def suggest(self, trial_id: str) -> dict | str | None:
-        if self._feasible >= self._trials or self._sampled >= self._max_samples:
-            return Searcher.FINISHED
-        config = super().suggest(trial_id)
-        self._sampled += 1
-        if not config.get("infeasible"):
-            self._feasible += 1
-        return config
+        """A within-budget config; over-budget samples are told to the study as infeasible, never given to Ray."""
+        while self._feasible < self._trials and self._sampled < self._max_samples:
+            config = super().suggest(trial_id)
+            self._sampled += 1
+            if not config.get("infeasible"):
+                self._feasible += 1
+                return config
+            self._tell(self._ot_trials.pop(trial_id), TrialState.FAIL, None,
+                       {**self._describe(config), "status": "infeasible", "epoch": 0,
+                        "failure_reason": config["infeasible"]})
+        return Searcher.FINISHED
 
     def on_trial_complete(self, trial_id: str, result: dict | None = None, error: bool = False) -> None:
         if trial_id in self._completed_trials or trial_id not in self._ot_trials:
             return
-        ot_trial = self._ot_trials[trial_id]
         state, reason = classify(result, error, self._epochs)
-        record = {k: (result or {}).get(k) for k in RECORD_KEYS}
-        record["failure_reason"] = reason
-        record["trial_id"] = trial_id
-        for key, value in record.items():
-            if value is not None and not (isinstance(value, float) and math.isnan(value)):
-                ot_trial.set_user_attr(key, value)
+        record = {**{k: (result or {}).get(k) for k in RECORD_KEYS}, "failure_reason": reason, "trial_id": trial_id}
         values = [result[m] for m in self.metric] if state == TrialState.COMPLETE else None
-        self._ot_study.tell(ot_trial, values, state=state)
+        self._tell(self._ot_trials[trial_id], state, values, record)
         self._completed_trials.add(trial_id)
+
+    def _tell(self, ot_trial: optuna.Trial, state: TrialState, values: list | None, record: dict) -> None:
+        """Store the trial's record as user attributes, then finish it in the study."""
+        for key, value in record.items():
+            if key in RECORD_KEYS and value is not None and not (isinstance(value, float) and math.isnan(value)):
+                ot_trial.set_user_attr(key, value)
+        self._ot_study.tell(ot_trial, values, state=state)
 
     def save(self, checkpoint_path: str) -> None:
         """Nothing to save: the persistent Optuna study in the run folder is the search's checkpoint."""

@@ -28,6 +28,7 @@ class SearchSettings:
     cpus_per_trial: float = 1.0
     gpus_per_trial: float = 0.0
     concurrency: int = 0  # 0: as many trials at once as the cluster's CPUs/GPUs allow
+    reuse_actors: bool = True  # False: a fresh Ray worker process per trial (isolation, ~2 s more per trial)
     max_flops: float | None = None
     max_params: float | None = None
     seed_zoo: bool = False

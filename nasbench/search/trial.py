@@ -31,19 +31,20 @@ class TrialContext:
                            label_smoothing=s.label_smoothing, seed=trial_seed)
 
 
+def genome_record(genome: Genome, zoo_keys: dict[str, str]) -> dict:
+    """What the trials table holds about a genome before it is trained: ids, zoo name and analytic costs."""
+    cost = analytic_cost(genome)
+    return {"genome": genome.to_str(), "genome_json": genome.to_json(), "key": genome.key(),
+            "zoo_name": zoo_keys.get(genome.key(), ""), "params": cost.params, "flops": cost.flops}
+
+
 def run_trial(config: dict, context: TrialContext) -> None:
     """Ray Tune trainable. Never raises for a failed training: it reports status and reason."""
     start = time.perf_counter()
     settings = context.settings
     genome = Genome.from_json(config["genome"])
-    cost = analytic_cost(genome)
-    record = {"genome": genome.to_str(), "genome_json": genome.to_json(), "key": genome.key(),
-              "zoo_name": context.zoo_keys.get(genome.key(), ""), "params": cost.params, "flops": cost.flops,
-              "latency_ms": math.nan, "test_accuracy": math.nan, "node_id": ray.get_runtime_context().get_node_id()}
-    if config.get("infeasible"):  # over budget: recorded, never trained
-        tune.report({**record, "status": "infeasible", "failure_reason": config["infeasible"], "epoch": 0,
-                     "accuracy": math.nan, "wall_time_s": time.perf_counter() - start})
-        return
+    record = {**genome_record(genome, context.zoo_keys), "latency_ms": math.nan, "test_accuracy": math.nan,
+              "node_id": ray.get_runtime_context().get_node_id()}
     # at the genome's own (resolved) resolution: resolution scaling (gamma**phi) asks for larger images
     dataset = load_dataset(settings.dataset, settings.data_dir, genome.resolved().resolution, seed=settings.seed,
                            limit=settings.limit)
