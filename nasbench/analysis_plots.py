@@ -31,17 +31,25 @@ def _save(figure: Figure, path: str | Path) -> Path:
 
 
 def plot_fronts(runs, path: str | Path, x: str = "flops", y: str = "accuracy",
-                complete_only: bool | None = None) -> Path:
-    """Every run's eligible trials (faint) and front (step line) on one axis: log `x` (minimised) against `y`
-    (maximised); zoo members labelled by `zoo_name`."""
-    objectives = {y: "max", x: "min"}
+                complete_only: bool | None = None, objectives: Mapping[str, str] | None = None) -> Path:
+    """`fronts_figure` saved as a PNG."""
+    return _save(fronts_figure(runs, x, y, complete_only, objectives), path)
+
+
+def fronts_figure(runs, x: str = "flops", y: str = "accuracy", complete_only: bool | None = None,
+                  objectives: Mapping[str, str] | None = None) -> Figure:
+    """Every run's eligible trials (faint) and front on one axis: log `x` (minimised) against `y` (maximised);
+    zoo members labelled by `zoo_name`. The front is taken over `objectives` (default: the two axes); with more
+    than two, its members are marked without a staircase (a projected front is not one)."""
+    objectives = dict(objectives or {y: "max", x: "min"})
+    projected = len(objectives) > 2
     figure, ax = _figure()
     for colour, (run_id, table) in zip(_colours(), split_runs(runs).items()):
         points = table[eligible_mask(table, objectives, complete_only)]
         front = pareto_front(table, objectives, complete_only).sort_values([x, y])
         ax.scatter(points[x], points[y], s=12, alpha=0.3, color=colour, linewidths=0)
         ax.plot(front[x], front[y], drawstyle="steps-post", marker="o", markersize=4, color=colour,
-                label=f"{run_id} (front {len(front)})")
+                linestyle="none" if projected else "-", label=f"{run_id} (front {len(front)})")
         if "zoo_name" in points.columns:
             named = points[points["zoo_name"].fillna("").astype(str) != ""]
             ax.scatter(named[x], named[y], s=36, marker="*", color=colour, zorder=3)
@@ -51,10 +59,10 @@ def plot_fronts(runs, path: str | Path, x: str = "flops", y: str = "accuracy",
     ax.set_xscale("log")
     ax.set_xlabel(f"{x} (log scale)")
     ax.set_ylabel(y)
-    ax.set_title("Pareto fronts")
+    ax.set_title("Pareto fronts" + (f" over {', '.join(objectives)}" if projected else ""))
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8, loc="lower right")
-    return _save(figure, path)
+    return figure
 
 
 def plot_hypervolume(runs, path: str | Path, objectives: Mapping[str, str], reference: Mapping[str, float],

@@ -61,7 +61,8 @@ def write_report(runs, out_dir: str | Path, objectives: Mapping[str, str], refer
     maximised = [n for n, d in objectives.items() if d == "max"]
     minimised = [n for n, d in objectives.items() if d == "min"]
     if maximised and minimised:
-        plot_fronts(tables, out / "fronts.png", x=minimised[0], y=maximised[0], complete_only=complete_only)
+        plot_fronts(tables, out / "fronts.png", x=minimised[0], y=maximised[0], complete_only=complete_only,
+                    objectives=objectives)
         lines += [f"![Pareto fronts: {maximised[0]} against {minimised[0]}](fronts.png)", ""]
     plot_hypervolume(tables, out / "hypervolume.png", objectives, reference, complete_only)
     lines += ["![Hypervolume over trials](hypervolume.png)", ""]

@@ -22,7 +22,7 @@ class Network(nn.Module):
 def _build_stage(stage: Stage, in_chans: int) -> tuple[nn.Sequential, int]:
     blocks = []
     for j in range(stage.depth):
-        blocks.append(stage.block.build(in_chans, stage.stride if j == 0 else 1))
+        blocks.append(stage.block.build_with_attn(in_chans, stage.stride if j == 0 else 1))
         in_chans = stage.block.out_chans(in_chans)
     return nn.Sequential(*blocks), in_chans
 

@@ -287,5 +287,5 @@ def trace_body(genome: Genome, t: Tally) -> Shape:
                 t.path = f"{name}[{i}]" if stage.depth == 1 else f"{name}[{i}] (block {j})"
                 stride = stage.stride if j == 0 else 1
                 stage.block.check(x.c, stride, f"{name}[{i}]")
-                x = stage.block.cost(t, x, stride)
+                x = stage.block.cost_with_attn(t, x, stride)
     return x

@@ -148,8 +148,8 @@ class EmpiricalSettings:
     batch_size: int = 64
     lr: float = 0.05
     compound: Coefficients = PAPER_COEFFICIENTS
-    grid: bool = False             # search alpha, beta, gamma first (Ray Tune + Optuna) and scale with the winner
-    grid_trials: int = 12
+    grid: bool = False             # grid-search alpha, beta, gamma first (Ray Tune + Optuna) and scale with the winner
+    grid_trials: int = 0           # grid points to train (a seeded random subset); 0: the whole grid
     results_dir: str = "results"
 
     def __post_init__(self) -> None:
@@ -158,8 +158,8 @@ class EmpiricalSettings:
                 raise ValueError(f"unknown baseline {name!r}; choose from {', '.join(BASELINES)}")
         checks = [(bool(self.baselines), "name at least one baseline"),
                   (bool(self.targets) and all(t > 1 for t in self.targets), "FLOP targets must be numbers above 1"),
-                  (self.seeds >= 1 and self.epochs >= 1 and self.grid_trials >= 1,
-                   "seeds, epochs and grid trials must be at least 1"),
+                  (self.seeds >= 1 and self.epochs >= 1, "seeds and epochs must be at least 1"),
+                  (self.grid_trials >= 0, "grid trials must be zero (the whole grid) or positive"),
                   (self.limit is None or self.limit >= 1, "limit must be at least 1"),
                   (all(c >= 1 for c in self.compound), "compound coefficients must be at least 1")]
         for ok, message in checks:
@@ -310,14 +310,16 @@ def plot_accuracy_vs_flops(summary: pd.DataFrame, path: str | os.PathLike) -> No
 
 # ---- the grid search of alpha, beta, gamma at phi=1 ------------------------------------------------------------------
 def search_coefficients(settings: EmpiricalSettings, run_dir: Path) -> tuple[Coefficients, pd.DataFrame]:
-    """Search the `compound` space with Ray Tune + Optuna (its run folder inside `run_dir`): the best feasible
-    coefficients and the table of all trials."""
+    """Grid-search the `compound` space with Ray Tune + Optuna's GridSampler (its run folder inside `run_dir`):
+    the best feasible coefficients and the table of all trials."""
     from nasbench.search import SearchSettings, run_search
+    from search_spaces import get_space
 
+    points = get_space("compound").grid_size()
     search = SearchSettings(space="compound", dataset=settings.dataset, data_dir=settings.data_dir,
-                            resolution=settings.resolution, trials=settings.grid_trials, epochs=settings.epochs,
-                            sampler="tpe", results_dir=str(run_dir.resolve()), batch_size=settings.batch_size,
-                            lr=settings.lr, limit=settings.limit)
+                            resolution=settings.resolution, trials=min(settings.grid_trials or points, points),
+                            epochs=settings.epochs, sampler="grid", results_dir=str(run_dir.resolve()),
+                            batch_size=settings.batch_size, lr=settings.lr, limit=settings.limit)
     grid = grid_table(run_search(search).trials)
     return best_coefficients(grid), grid
 

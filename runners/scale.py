@@ -21,7 +21,7 @@ examples:
   python -m runners.scale --static
   python -m runners.scale --static --format json
   python -m runners.scale --empirical --seeds 3 --epochs 6
-  python -m runners.scale --empirical --grid --grid-trials 16 --baselines efficientnet
+  python -m runners.scale --empirical --grid --baselines efficientnet
   python -m runners.scale --empirical --dataset cifar10 --data-dir ~/data --epochs 10
 """
 
@@ -71,8 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--compound", type=number_list(float, "numbers"), metavar="A,B,G",
                    help="alpha,beta,gamma of the compound strategy (default: the paper's 1.2,1.1,1.15)")
     e.add_argument("--grid", action="store_true",
-                   help="first search alpha/beta/gamma at phi=1 (space `compound`, Ray Tune + Optuna) and use the best")
-    e.add_argument("--grid-trials", type=int, default=12)
+                   help="first grid-search alpha/beta/gamma at phi=1 (space `compound`: alpha 1.0..1.45, beta "
+                        "1.0..1.2 in steps of 0.05, gamma from alpha*beta^2*gamma^2 ~= 2; Ray Tune + Optuna's "
+                        "GridSampler) and use the best")
+    e.add_argument("--grid-trials", type=int, default=0,
+                   help="grid points to train, a seeded random subset (default 0: all 50)")
     return p
 
 

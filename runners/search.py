@@ -75,7 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     search = p.add_argument_group("search")
     search.add_argument("--trials", type=int, default=24, help="trials to train (over-budget samples not counted)")
     search.add_argument("--seed", type=int, default=0)
-    search.add_argument("--sampler", choices=SAMPLERS, default="nsga2")
+    search.add_argument("--sampler", choices=SAMPLERS, default="nsga2",
+                        help="Optuna sampler; grid: every point of a space without conditional or continuous "
+                             "parameters (compound, lecture), at most one trial each")
     search.add_argument("--scheduler", choices=SCHEDULERS, default="fifo",
                         help="asha stops weak trials early (recorded as PRUNED, never on the front)")
     search.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run to its trial count")
@@ -125,6 +127,11 @@ def print_summary(outcome) -> None:
           "optuna.journal")
 
 
+def given_options(argv: list[str]) -> set[str]:
+    """The long options written on the command line (`--epochs 3` and `--epochs=3` both give "--epochs")."""
+    return {token.split("=", 1)[0] for token in argv if token.startswith("--")}
+
+
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # Ray's own tables off: this runner prints its progress
@@ -134,8 +141,11 @@ def main(argv: list[str] | None = None) -> None:
 
     try:
         if args.resume:
-            overrides = {"trials": args.trials} if "--trials" in (argv if argv is not None else sys.argv) else {}
-            outcome = resume_search(args.resume, **overrides)
+            given = given_options(argv if argv is not None else sys.argv[1:])
+            if extra := sorted(given - {"--resume", "--trials"}):
+                fail(f"--resume continues a run with the settings in its config.json; only --trials may change "
+                     f"(got {', '.join(extra)})")
+            outcome = resume_search(args.resume, **({"trials": args.trials} if "--trials" in given else {}))
         else:
             outcome = run_search(settings_from(args))
     except (ValueError, KeyError, GenomeError, FileNotFoundError, PermissionError) as exc:

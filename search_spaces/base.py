@@ -38,6 +38,9 @@ class Categorical:
     def describe(self) -> str:
         return " | ".join(map(str, self.choices))
 
+    def grid_values(self) -> list:
+        return list(self.choices)
+
 
 @dataclasses.dataclass(frozen=True)
 class Integer:
@@ -55,6 +58,9 @@ class Integer:
 
     def describe(self) -> str:
         return f"int {self.low}..{self.high}" + (" (log)" if self.log else "")
+
+    def grid_values(self) -> list:
+        return list(range(self.low, self.high + 1))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,6 +80,12 @@ class Real:
 
     def describe(self) -> str:
         return f"float {self.low}..{self.high}" + (f" step {self.step}" if self.step else "")
+
+    def grid_values(self) -> list:
+        """The stepped values low, low + step, ..., high; ValueError for a continuous range."""
+        if not self.step:
+            raise ValueError(f"a continuous range ({self.describe()}) has no grid")
+        return [round(self.low + k * self.step, 9) for k in range(round((self.high - self.low) / self.step) + 1)]
 
 
 Param = Categorical | Integer | Real
@@ -201,6 +213,21 @@ class SearchSpace:
             out[name] = text + (f" (only when {spec.when})" if spec.when else "")
         return out
 
+    def grid(self) -> dict[str, list]:
+        """Every parameter's values, for Optuna's GridSampler. ValueError for a space with conditional or
+        continuous parameters, where a grid is undefined."""
+        conditional = [name for name, spec in self.specs().items() if spec.when]
+        if conditional:
+            raise ValueError(f"the {self.name} space has conditional parameters ({', '.join(conditional[:3])}, ...), "
+                             f"so no grid; use another sampler or a space such as compound or lecture")
+        try:
+            return {name: spec.grid_values() for name, spec in self.specs().items()}
+        except ValueError as exc:
+            raise ValueError(f"the {self.name} space has no grid: {exc}") from None
+
+    def grid_size(self) -> int:
+        return math.prod(len(values) for values in self.grid().values())
+
     def distributions(self) -> dict[str, BaseDistribution]:
         return {name: spec.distribution() for name, spec in self.specs().items()}
 
@@ -283,7 +310,7 @@ def advance(x: Shape, stage: Stage) -> Shape | None:
         for j in range(stage.depth):
             stride = stage.stride if j == 0 else 1
             stage.block.check(x.c, stride, "")
-            x = stage.block.cost(t, x, stride)
+            x = stage.block.cost_with_attn(t, x, stride)
     except GenomeError:
         return None
     return x

@@ -393,3 +393,39 @@ def test_cli_bad_input_exits_2_with_one_line(runs, tmp_path, capsys, args, messa
     assert exit_info.value.code == 2
     stderr = capsys.readouterr().err
     assert message in stderr and len(stderr.strip().splitlines()) == 1
+
+
+# ---- front plots -----------------------------------------------------------------------------------------
+PLOT_CASE = pd.DataFrame({
+    "state": ["COMPLETE"] * 5 + ["PRUNED", "COMPLETE"],
+    "accuracy": [0.90, 0.80, 0.95, 0.85, 0.70, 0.99, 0.84],
+    "flops": [100, 50, 200, 150, 40, 10, 160],
+    "params": [10, 20, 30, 5, 40, 1, 6],  # the last row: dominated in three objectives too, by (0.85, 150, 5)
+    "zoo_name": ["", "resnet20", "", "", "", "vgg11", ""],
+})
+
+
+def _front_line(figure):
+    (ax,) = figure.axes
+    (line,) = ax.lines
+    return ax, line, sorted(zip(line.get_xdata(), line.get_ydata()))
+
+
+def test_front_plot_draws_the_front_as_a_staircase_and_labels_zoo_members():
+    from nasbench.analysis_plots import fronts_figure
+
+    ax, line, points = _front_line(fronts_figure({"r": PLOT_CASE}))
+    assert points == [(40, 0.70), (50, 0.80), (100, 0.90), (200, 0.95)]  # the pruned 0.99 stays off
+    assert line.get_linestyle() == "-" and line.get_drawstyle() == "steps-post"
+    assert [t.get_text() for t in ax.texts] == ["resnet20"]  # the pruned vgg11 is not an eligible point
+    assert ax.get_legend().get_texts()[0].get_text() == "r (front 4)"
+
+
+def test_front_plot_of_three_objectives_marks_the_3d_front_without_a_staircase():
+    from nasbench.analysis_plots import fronts_figure
+
+    objectives = {"accuracy": "max", "flops": "min", "params": "min"}
+    ax, line, points = _front_line(fronts_figure({"r": PLOT_CASE}, objectives=objectives))
+    # (150, 0.85) has the fewest params (5) of all, so it joins the front over three objectives
+    assert points == [(40, 0.70), (50, 0.80), (100, 0.90), (150, 0.85), (200, 0.95)]
+    assert line.get_linestyle() == "None" and "over accuracy, flops, params" in ax.get_title()

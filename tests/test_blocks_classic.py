@@ -2,6 +2,7 @@
 training, validation, paper counts and codecs."""
 import pytest
 import torch
+from torch import nn
 from timm.models.xception import Block as TimmXceptionBlock
 from torchvision.models.shufflenetv2 import InvertedResidual
 
@@ -16,7 +17,7 @@ from nasbench.cost import analytic_cost, fvcore_module_cost
 from nasbench.gene import GenomeError
 from nasbench.genome import Genome, Scaling, Stage
 from nasbench.head import Head
-from nasbench.zoo.classic import nin
+from nasbench.zoo.classic import nin, nin_cifar
 from nasbench.zoo.shufflenets import shufflenet_v2
 
 MIXED = Genome(
@@ -204,7 +205,8 @@ def test_collapsing_spatial_size_raises():
 
 
 PAPER_COUNTS = {  # exact parameter counts of the paper networks (see each entry's note)
-    "lenet5": 61_706, "alexnet": 62_378_344, "alexnet_grouped": 60_965_224, "zfnet": 62_357_608, "nin": 966_986,
+    "lenet5": 61_706, "alexnet": 62_378_344, "alexnet_grouped": 60_965_224, "zfnet": 62_357_608,
+    "nin": 1_992_166, "nin_cifar": 966_986,
     "all_cnn_c": 1_369_738, "strided_cnn_c": 954_730, "convpool_cnn_c": 1_369_738, "shufflenet_v1_g3": 1_865_728,
 }
 
@@ -249,24 +251,52 @@ def test_paper_feature_map_sizes(name, shapes):
     assert stage_shapes(zoo.get(name)) == shapes
 
 
-def test_nin_stage_outputs():
-    """Analytic and measured: 96x32x32, 96x16x16, 192x16x16, 192x8x8, 192x8x8, then the conv head 10x8x8 -> 10."""
-    expected = [(96, 32, 32), (96, 16, 16), (192, 16, 16), (192, 8, 8), (192, 8, 8)]
-    genome = nin()
-    assert stage_shapes(genome) == expected
+def _measured_stage_shapes(genome: Genome):
+    """Each stage's output shape from a forward pass, the model and its last feature map."""
     model = build(genome).eval()
-    x = torch.randn(1, 3, 32, 32)
-    measured = []
+    x = torch.randn(1, genome.in_chans, genome.resolution, genome.resolution)
+    shapes = []
     for stage in model.stages:
         x = stage(x)
-        measured.append(tuple(x.shape[1:]))
+        shapes.append(tuple(x.shape[1:]))
+    return shapes, model, x
+
+
+def test_nin_cifar_stage_outputs():
+    """Analytic and measured: 96x32x32, 96x16x16, 192x16x16, 192x8x8, 192x8x8, then the conv head 10x8x8 -> 10."""
+    expected = [(96, 32, 32), (96, 16, 16), (192, 16, 16), (192, 8, 8), (192, 8, 8)]
+    assert stage_shapes(nin_cifar()) == expected
+    measured, model, x = _measured_stage_shapes(nin_cifar())
     assert measured == expected
     assert tuple(model.head.pool[0](x).shape) == (1, 10, 8, 8)
     assert tuple(model.head(x).shape) == (1, 10)
 
 
+def _notes_nin() -> nn.Sequential:
+    """The NiN of the course notes, written as there (d2l.ai's nin_block)."""
+    def nin_block(in_chans, out_chans, kernel, stride, padding):
+        return nn.Sequential(nn.Conv2d(in_chans, out_chans, kernel, stride, padding), nn.ReLU(),
+                             nn.Conv2d(out_chans, out_chans, 1), nn.ReLU(), nn.Conv2d(out_chans, out_chans, 1),
+                             nn.ReLU())
+    return nn.Sequential(nin_block(1, 96, 11, 4, 0), nn.MaxPool2d(3, 2), nin_block(96, 256, 5, 1, 2),
+                         nn.MaxPool2d(3, 2), nin_block(256, 384, 3, 1, 1), nn.MaxPool2d(3, 2), nn.Dropout(0.5),
+                         nin_block(384, 10, 3, 1, 1), nn.AdaptiveAvgPool2d(1), nn.Flatten())
+
+
+def test_nin_matches_the_course_notes():
+    """The notes list 96x54x54, 96x26x26, 256x26x26, 256x12x12, 384x12x12, 384x5x5, 10x5x5, 10x1x1, 10."""
+    expected = [(96, 54, 54), (96, 26, 26), (256, 26, 26), (256, 12, 12), (384, 12, 12), (384, 5, 5), (10, 5, 5)]
+    assert stage_shapes(nin()) == expected
+    measured, model, x = _measured_stage_shapes(nin())
+    assert measured == expected and tuple(model.head(x).shape) == (1, 10)
+    notes = _notes_nin()
+    params = sum(p.numel() for p in notes.parameters())
+    assert analytic_cost(nin()).params == sum(p.numel() for p in model.parameters()) == params == 1_992_166
+    assert tuple(notes(torch.randn(1, 1, 224, 224)).shape) == (1, 10)
+
+
 def test_width_scaling_reaches_mlpconv_tuple():
-    resolved = Genome(stages=nin().stages, head=nin().head, resolution=32, num_classes=10,
+    resolved = Genome(stages=nin_cifar().stages, head=nin_cifar().head, resolution=32, num_classes=10,
                       scaling=Scaling(width=0.5)).resolved()
     assert [s.block.channels for s in resolved.stages if s.block.kind == "mlpconv"] == \
         [(96, 80, 48), (96, 96, 96), (96, 96)]
@@ -284,7 +314,7 @@ def test_mean_head_pool_is_free_and_global():
 
 
 MINE = ("lenet5 alexnet alexnet_grouped alexnet_torchvision zfnet vgg11 vgg13 vgg16 vgg19 vgg11_bn vgg13_bn vgg16_bn "
-        "vgg19_bn nin all_cnn_c strided_cnn_c convpool_cnn_c xception shufflenet_v1_g3 shufflenet_v2_x1_0").split()
+        "vgg19_bn nin nin_cifar all_cnn_c strided_cnn_c convpool_cnn_c xception shufflenet_v1_g3 shufflenet_v2_x1_0").split()
 
 
 @pytest.mark.parametrize("genome", [MIXED] + [zoo.get(name) for name in MINE],

@@ -76,7 +76,7 @@ def test_key_is_stable_and_content_based():
     assert a.key() != b.key()
     assert len(a.key()) == 16 and int(a.key(), 16) >= 0
     # the exact hash of the canonical JSON is part of the contract: stored run folders refer to it
-    assert a.key() == "fa8c27e2a116f8bb"
+    assert a.key() == "047ab4a33fb1272a"  # since every block has `attn` (all keys changed once then)
 
 
 def _resnet_dict():

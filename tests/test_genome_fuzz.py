@@ -3,10 +3,14 @@ import json
 import random
 
 from nasbench import Genome, GenomeError, zoo
+from zoo_blocks import first_user_of_each_block
 
 BAD_VALUES = [None, "x", "", -1, 0, 1, 3, 2**40, -(2**40), 0.5, -0.5, float("nan"), float("inf"), True, False, [],
               [1, "a"], {}, {"a": 1}, "relu", "batch", 7, 64]
-SEEDS = ("resnet20", "resnet50", "wrn28_10", "preact_resnet18", "cbam_resnet50")
+
+
+SEEDS = tuple(dict.fromkeys(("resnet20", "wrn28_10", "preact_resnet18", "cbam_resnet50",
+                             *first_user_of_each_block().values())))
 
 
 def _paths(node, prefix=()):
@@ -55,7 +59,7 @@ def _documents(count: int):
 
 def test_mutated_documents_give_genome_or_genome_error():
     outcomes = {"valid": 0, "error": 0}
-    for text in _documents(600):
+    for text in _documents(1500):
         try:
             genome = Genome.from_json(text)
         except GenomeError as exc:
@@ -64,18 +68,24 @@ def test_mutated_documents_give_genome_or_genome_error():
         else:
             assert Genome.from_json(genome.to_json()) == genome
             outcomes["valid"] += 1
-    assert outcomes["error"] > 400 and outcomes["valid"] > 10, outcomes
+    assert outcomes["error"] > 1000 and outcomes["valid"] > 25, outcomes
 
 
 def test_mutated_strings_give_genome_or_genome_error():
     rng = random.Random(99)
-    text = zoo.get("resnet50").to_str()
-    for _ in range(300):
-        chars = list(text)
+    texts = [zoo.get(name).to_str() for name in SEEDS]
+    outcomes = {"valid": 0, "error": 0}
+    for i in range(900):
+        chars = list(texts[i % len(texts)])
         for _ in range(rng.randint(1, 4)):
             pos = rng.randrange(len(chars))
             chars[pos] = rng.choice("|:+(),=abcdz019-._ ")
         try:
-            Genome.from_str("".join(chars))
-        except GenomeError:
-            pass
+            genome = Genome.from_str("".join(chars))
+        except GenomeError as exc:
+            assert str(exc) and "\n" not in str(exc)
+            outcomes["error"] += 1
+        else:
+            assert Genome.from_str(genome.to_str()) == genome
+            outcomes["valid"] += 1
+    assert outcomes["error"] > 500 and outcomes["valid"] > 0, outcomes  # most mutations break the syntax

@@ -1,10 +1,16 @@
-"""The run folder's files: readable by the user (umask, not 0600) and genomes/ holding exactly the current front."""
+"""The run folder's files: atomic, readable by the user (umask, not 0600), genomes/ holding exactly the current
+front, and weights that load without unpickling code."""
 import os
+import pathlib
+import pickle
 import stat
 
 import pandas as pd
+import pytest
+import torch
 
-from nasbench import atomic, zoo
+from nasbench import atomic, build, zoo
+from nasbench.search import load_model
 from nasbench.search.results import COLUMNS, write_outputs
 
 
@@ -47,3 +53,37 @@ def test_run_folders_are_never_reused(tmp_path):
     first, second = atomic.new_run_folder(tmp_path / "space"), atomic.new_run_folder(tmp_path / "space")
     assert first != second and first.parent == second.parent == tmp_path / "space"
     assert first.is_dir() and second.is_dir()
+
+
+def test_a_failed_write_keeps_the_previous_file(tmp_path):
+    target = tmp_path / "trials.csv"
+    atomic.write_text(target, "complete table")
+    with pytest.raises(RuntimeError):
+        with atomic.atomic_path(target) as tmp:
+            tmp.write_text("half a tab")
+            raise RuntimeError("killed mid-write")
+    assert target.read_text() == "complete table" and [p.name for p in tmp_path.iterdir()] == ["trials.csv"]
+
+
+class _Payload:
+    """Unpickling this runs code: it touches a file."""
+
+    def __init__(self, marker: pathlib.Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return pathlib.Path.touch, (self.marker,)
+
+
+def test_weights_load_without_running_pickled_code(tmp_path):
+    genome = zoo.get("lenet5")
+    folder = tmp_path / "genomes"
+    folder.mkdir()
+    (folder / f"{genome.key()}.json").write_text(genome.to_json())
+    marker = tmp_path / "code-ran"
+    torch.save({"weights": _Payload(marker)}, folder / f"{genome.key()}.pt")
+    with pytest.raises(pickle.UnpicklingError):
+        load_model(tmp_path, genome.key())
+    assert not marker.exists()
+    torch.save(build(genome).state_dict(), folder / f"{genome.key()}.pt")
+    assert sum(p.numel() for p in load_model(tmp_path, genome.key()).parameters()) == 61_706

@@ -126,9 +126,12 @@ def test_static_json_rows_and_files(tmp_path, capsys):
 # ---- the compound grid space ---------------------------------------------------------------------------------------
 def test_compound_space_grid_is_feasible_and_round_trips():
     space = get_space("compound")
-    for alpha in [1.0 + 0.05 * i for i in range(10)]:
-        for beta in [1.0 + 0.05 * i for i in range(5)]:
-            params = {"alpha": round(alpha, 2), "beta": round(beta, 2)}
+    grid = space.grid()
+    assert grid == {"alpha": [1.0, 1.05, 1.1, 1.15, 1.2, 1.25, 1.3, 1.35, 1.4, 1.45],
+                    "beta": [1.0, 1.05, 1.1, 1.15, 1.2]} and space.grid_size() == 50
+    for alpha in grid["alpha"]:
+        for beta in grid["beta"]:
+            params = {"alpha": alpha, "beta": beta}
             genome = space.sample(optuna.trial.FixedTrial(params))
             s = genome.scaling
             assert CONSTRAINT[0] <= compound_product(s.alpha, s.beta, s.gamma) <= CONSTRAINT[1] and s.phi == 1
@@ -191,7 +194,8 @@ def test_tiny_empirical_run_writes_its_tables_and_plot(tmp_path, capsys, monkeyp
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--empirical", "--seeds", "0"], "seeds, epochs and grid trials must be at least 1"),
+    (["--empirical", "--seeds", "0"], "seeds and epochs must be at least 1"),
+    (["--empirical", "--grid-trials", "-1"], "grid trials must be zero (the whole grid) or positive"),
     (["--empirical", "--baselines", "vgg"], "unknown baseline 'vgg'"),
     (["--empirical", "--compound", "1.2,1.1"], "--compound takes three numbers"),
     (["--static", "--bogus"], "unrecognized arguments: --bogus"),
@@ -219,3 +223,5 @@ def test_tiny_grid_search_picks_feasible_coefficients_and_scales_with_them(tmp_p
     assert (compound["alpha"], compound["beta"], compound["gamma"]) == tuple(chosen)
     (search_run,) = (run_dir / "compound").iterdir()  # the Ray Tune + Optuna run folder of the grid search
     assert len(pd.read_csv(search_run / "trials.csv").query("state == 'COMPLETE'")) == 3
+    assert json.loads((search_run / "config.json").read_text())["settings"]["sampler"] == "grid"
+    assert len(set(zip(trained["alpha"], trained["beta"]))) == 3, "distinct grid points"

@@ -31,13 +31,17 @@ def test_help_documents_the_flags(capsys):
     (["--dataset", "cifar10", "--data-dir", "/nonexistent/data"], "cifar"),
     (["--dataset", "imagenet"], "imagenet"),
     (["--sampler", "bayes"], "invalid choice"),
+    (["--space", "compound", "--sampler", "grid", "--trials", "51"], "the compound grid has 50 points; ask for at "
+                                                                      "most 50 trials"),
+    (["--sampler", "grid"], "the resnet_family space has conditional parameters"),
     (["--max-flops", "-5"], "must be a positive number"),
     (["--resume", "/nonexistent/run"], "is not a run folder"),
+    (["--resume", "/nonexistent/run", "--epochs=3"], "only --trials may change (got --epochs)"),
     (["--address", "127.0.0.1:1"], "cannot reach the Ray cluster at 127.0.0.1:1"),
     (["--results-dir", "/proc/nasbench-results"], "cannot create results folder"),
 ])
 def test_bad_input_exits_2_with_one_line(capsys, tmp_path, argv, words):
-    if "--results-dir" not in argv:
+    if "--results-dir" not in argv and "--resume" not in argv:  # --resume takes the run's own settings
         argv = argv + ["--results-dir", str(tmp_path)]
     code, out = run_cli(capsys, *argv)
     assert code == 2

@@ -13,8 +13,8 @@ MODEL_REFERENCES = [e for e in ENTRIES if e.reference.source != "paper"]
 
 REQUIRED = (
     "lenet5 alexnet alexnet_grouped alexnet_torchvision zfnet vgg11 vgg13 vgg16 vgg19 vgg11_bn vgg13_bn vgg16_bn "
-    "vgg19_bn nin all_cnn_c strided_cnn_c convpool_cnn_c googlenet inception_v3 xception resnet18 resnet34 resnet50 "
-    "resnet101 resnet152 preact_resnet18 resnet20 resnet32 resnet44 resnet56 resnet110 wide_resnet50_2 "
+    "vgg19_bn nin nin_cifar all_cnn_c strided_cnn_c convpool_cnn_c googlenet inception_v3 xception resnet18 resnet34 "
+    "resnet50 resnet101 resnet152 preact_resnet18 resnet20 resnet32 resnet44 resnet56 resnet110 wide_resnet50_2 "
     "wide_resnet101_2 wrn28_10 resnext50_32x4d densenet121 densenet169 densenet201 mobilenet_v1 mobilenet_v2 "
     "shufflenet_v1_g3 shufflenet_v2_x1_0 seresnet50 ecaresnet50 cbam_resnet50 "
     + " ".join(f"efficientnet_b{i}" for i in range(8))

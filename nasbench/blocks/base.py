@@ -6,8 +6,9 @@ from typing import ClassVar
 
 from torch import nn
 
+from nasbench.blocks.attention import ATTENTIONS, attn_cost, make_attn
 from nasbench.blocks.tally import Shape, Tally
-from nasbench.gene import Gene, GenomeError
+from nasbench.gene import Gene, GenomeError, gene_field
 
 ACTIVATIONS = ("relu", "relu6", "leaky_relu", "prelu", "elu", "selu", "silu", "sigmoid", "tanh", "hard_swish", "gelu")
 NORMS = ("batch", "none")
@@ -23,6 +24,9 @@ class BlockGene(Gene):
 
     kind: ClassVar[str] = ""
     depth_scalable: ClassVar[bool] = True  # whether compound depth scaling may repeat this block
+    places_attn: ClassVar[bool] = False  # True: build/cost place `attn` themselves (residual: before the addition)
+
+    attn: str = gene_field("none", choices=ATTENTIONS, doc="SE / ECA / CBAM attention on the block's output")
 
     def out_chans(self, in_chans: int) -> int:
         """Output channels for a given input channel count."""
@@ -37,6 +41,18 @@ class BlockGene(Gene):
     def cost(self, t: Tally, x: Shape, stride: int) -> Shape:
         """Add this block's params and FLOPs to `t` and return its output shape."""
         raise NotImplementedError
+
+    def build_with_attn(self, in_chans: int, stride: int) -> nn.Module:
+        """The block's module, followed by its attention on the output unless the block places it itself."""
+        module = self.build(in_chans, stride)
+        if self.attn == "none" or self.places_attn:
+            return module
+        return nn.Sequential(module, make_attn(self.attn, self.out_chans(in_chans)))
+
+    def cost_with_attn(self, t: Tally, x: Shape, stride: int) -> Shape:
+        """`cost` of `build_with_attn`."""
+        y = self.cost(t, x, stride)
+        return y if self.places_attn else attn_cost(t, y, self.attn)
 
 
 class BlockRegistry:

@@ -6,7 +6,6 @@ from typing import ClassVar
 
 from torch import nn
 
-from nasbench.blocks.attention import ATTENTIONS, attn_cost, make_attn
 from nasbench.blocks.base import ACTIVATIONS, NORMS, BlockGene, check_groups, make_act, make_norm, register
 from nasbench.blocks.tally import Shape, Tally
 from nasbench.gene import GenomeError, gene_field
@@ -15,7 +14,7 @@ from nasbench.gene import GenomeError, gene_field
 @register
 @dataclasses.dataclass(frozen=True)
 class ConvGene(BlockGene):
-    """One convolution, optionally followed by norm, activation and attention."""
+    """One convolution, optionally followed by norm and activation (and, as every block, attention)."""
 
     kind: ClassVar[str] = "conv"
 
@@ -26,7 +25,6 @@ class ConvGene(BlockGene):
     bias: bool = gene_field(False, doc="conv bias")
     norm: str = gene_field("batch", choices=NORMS)
     act: str = gene_field("relu", choices=ACTIVATIONS + ("none",))
-    attn: str = gene_field("none", choices=ATTENTIONS, doc="attention after the activation")
 
     def out_chans(self, in_chans: int) -> int:
         return self.channels
@@ -45,8 +43,6 @@ class ConvGene(BlockGene):
             layers.append(make_norm(self.norm, self.channels))
         if self.act != "none":
             layers.append(make_act(self.act))
-        if self.attn != "none":
-            layers.append(make_attn(self.attn, self.channels))
         return nn.Sequential(*layers)
 
     def cost(self, t: Tally, x: Shape, stride: int) -> Shape:
@@ -54,7 +50,7 @@ class ConvGene(BlockGene):
         y = t.norm(y, self.norm)
         if self.act != "none":
             y = t.act(y, self.act)
-        return attn_cost(t, y, self.attn)
+        return y
 
 
 @register

@@ -38,6 +38,8 @@ class ConvSpec(NamedTuple):
 class ResidualGene(BlockGene):
     """Fields shared by every residual unit."""
 
+    places_attn: ClassVar[bool] = True
+
     order: str = gene_field("original", alias="o", choices=ORDERS, doc="where BN/activation sit (He et al. 2016)")
     shortcut: str = gene_field("projection", alias="sc", choices=SHORTCUTS,
                                doc="when shapes change: 1x1 conv, avg-pool + 1x1 conv (ResNet-D), zero-padded "

@@ -80,7 +80,8 @@ def write_outputs(run_dir: Path, frame: pd.DataFrame, objectives: dict[str, str]
 
         cost = next(RESULT_KEYS[o] for o in objectives if o != "accuracy")
         with atomic.atomic_path(run_dir / "pareto.png") as tmp:
-            plot_fronts({frame["run_id"].iloc[0]: frame}, tmp, x=cost, y="accuracy")
+            plot_fronts({frame["run_id"].iloc[0]: frame}, tmp, x=cost, y="accuracy",
+                        objectives=front_columns(objectives))
     return front
 
 

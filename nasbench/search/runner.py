@@ -103,6 +103,8 @@ def _prepare(settings: SearchSettings):
                            limit=settings.limit)
     space = get_space(settings.space, in_chans=dataset.in_chans, resolution=dataset.resolution,
                       num_classes=dataset.num_classes, max_flops=settings.max_flops, max_params=settings.max_params)
+    if settings.sampler == "grid" and settings.trials > (points := space.grid_size()):
+        raise ValueError(f"the {space.name} grid has {points} points; ask for at most {points} trials")
     return dataset, space
 
 
@@ -181,10 +183,16 @@ def _tuner(settings, run_dir, study, space, members, seeds, n_trials, concurrenc
                 "infeasible": f"infeasible: {reason}" if (reason := space.over_budget(genome)) else ""}
 
     name = f"tune-{len(study.trials)}"  # one Ray experiment per start or resume of the run
-    sampler = make_sampler(settings.sampler, settings.seed + len(study.trials))
+    grid = space.grid() if settings.sampler == "grid" else None
+    sampler = make_sampler(settings.sampler, settings.seed + len(study.trials), grid)
+    max_samples = MAX_SAMPLES_PER_TRIAL * n_trials
+    if grid:  # each grid point once (over-budget points count as visited), plus trials queued again on resume
+        visited = {tuple(sorted(t.params.items())) for t in study.trials if t.state.is_finished()}
+        queued = sum(t.state == TrialState.WAITING for t in study.trials)
+        max_samples = min(max_samples, space.grid_size() - len(visited) + queued)
     zoo_keys = {g.key(): name for name, g in members.items()}
     searcher = ParetoOptunaSearch(define_by_run, settings.directions, settings.epochs, n_trials,
-                                  max_samples=MAX_SAMPLES_PER_TRIAL * n_trials,
+                                  max_samples=max_samples,
                                   describe=lambda config: genome_record(Genome.from_json(config["genome"]), zoo_keys),
                                   sampler=sampler, storage=study._storage, study_name=study.study_name,
                                   points_to_evaluate=seeds or None)

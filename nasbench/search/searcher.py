@@ -19,8 +19,9 @@ RECORD_KEYS = ("genome", "genome_json", "key", "zoo_name", "accuracy", "test_acc
                "latency_ms", "epoch", "wall_time_s", "status", "failure_reason", "trial_id", "node_id")
 
 
-def make_sampler(name: str, seed: int) -> optuna.samplers.BaseSampler:
-    """Budgets reach the samplers through `trial.set_constraint`, set by the search space at sampling time."""
+def make_sampler(name: str, seed: int, grid: dict[str, list] | None = None) -> optuna.samplers.BaseSampler:
+    """Budgets reach the samplers through `trial.set_constraint`, set by the search space at sampling time;
+    `grid` (parameter -> values) is the grid sampler's."""
     if name == "nsga2":
         return optuna.samplers.NSGAIISampler(seed=seed, population_size=8)
     if name == "tpe":
@@ -29,7 +30,17 @@ def make_sampler(name: str, seed: int) -> optuna.samplers.BaseSampler:
         return optuna.samplers.RandomSampler(seed=seed)
     if name == "gp":
         return optuna.samplers.GPSampler(seed=seed, n_startup_trials=8)
+    if name == "grid":
+        return AskTellGridSampler(grid, seed=seed)
     raise ValueError(f"unknown sampler {name!r}")
+
+
+class AskTellGridSampler(optuna.samplers.GridSampler):
+    """Optuna's GridSampler driven by ask/tell: the search stops itself after at most one trial per grid point,
+    so the sampler must not call `study.stop()` (which raises outside `study.optimize`)."""
+
+    def after_trial(self, study, trial, state, values) -> None:
+        return None
 
 
 def classify(result: dict | None, error: bool, epochs: int) -> tuple[TrialState, str]:

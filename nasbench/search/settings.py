@@ -7,7 +7,7 @@ from typing import Any
 
 from nasbench.search.objectives import OBJECTIVES
 
-SAMPLERS = ("nsga2", "tpe", "random", "gp")
+SAMPLERS = ("nsga2", "tpe", "random", "gp", "grid")
 SCHEDULERS = ("fifo", "asha")
 
 

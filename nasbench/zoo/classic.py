@@ -70,6 +70,22 @@ def vgg(depth: int, batch_norm: bool = False) -> Genome:
 
 
 def nin() -> Genome:
+    """The course notes' NiN (d2l.ai) on 1x224x224 Fashion-MNIST: mlpconv 96 (11x11/4, no padding), 256 (5x5),
+    384 (3x3), each followed by a 3x3/2 max pool, dropout 0.5, then mlpconv 10 (3x3) whose last 1x1 conv + ReLU is
+    the head, and global average pooling."""
+    stages = (
+        Stage(MlpConvGene(channels=(96, 96, 96), kernel=11, padding=0), 1, 4),
+        pool(3, 2),
+        Stage(MlpConvGene(channels=(256, 256, 256), kernel=5)),
+        pool(3, 2),
+        Stage(MlpConvGene(channels=(384, 384, 384), kernel=3, dropout=0.5)),
+        pool(3, 2),
+        Stage(MlpConvGene(channels=(10, 10), kernel=3)),
+    )
+    return Genome(stages=stages, head=Head(classifier="conv"), in_chans=1, resolution=224, num_classes=10)
+
+
+def nin_cifar() -> Genome:
     """Lin et al. 2014, CIFAR-10: three mlpconv layers, Caffe (ceil-mode) pools, the last 1x1 conv to the 10
     classes + ReLU in the head, then global average pooling."""
     stages = (
@@ -115,7 +131,11 @@ NOTES = {
     "zfnet": "Zeiler & Fergus 2014, Fig. 3 at 224x224. The paper gives no paddings and no parameter count: conv1 "
              "padding 1 and ceil-mode 3x3/2 max pools reproduce its 110/55/26/13/6 maps, and its layers have "
              "62,357,608 params. Contrast normalisation of layers 1-2 omitted (no parameters).",
-    "nin": "Lin et al. 2014, CIFAR-10 model (the authors' Caffe definition): mlpconv 192-160-96 (5x5), 3x3/2 max "
+    "nin": "the course notes' NiN (d2l.ai, Fashion-MNIST resized to 224x224): stage outputs 96x54x54, 96x26x26, "
+           "256x26x26, 256x12x12, 384x12x12, 384x5x5, 10x5x5 -> 10, as listed in the notes. The notes apply "
+           "dropout 0.5 after the third pool; here it closes the third mlpconv, before that pool (same shapes and "
+           "counts). Params: those of the notes' code, 1,992,166.",
+    "nin_cifar": "Lin et al. 2014, CIFAR-10 model (the authors' Caffe definition): mlpconv 192-160-96 (5x5), 3x3/2 max "
            "pool, mlpconv 192-192-192 (5x5), 3x3/2 avg pool, mlpconv 192-192-10 (3x3) whose last 1x1 conv + ReLU "
            "is the head, global average pooling; dropout 0.5 after the first two mlpconvs. Stage outputs: "
            "96x32x32, 96x16x16, 192x16x16, 192x8x8, 192x8x8, head 10x8x8 -> 10. The paper gives no parameter "
@@ -143,7 +163,8 @@ def entries() -> list[ZooEntry]:
         _paper("alexnet_grouped", alexnet(groups=2), "Krizhevsky et al. 2012, Fig. 2 (two GPUs)", 60_965_224),
         ZooEntry("alexnet_torchvision", alexnet_torchvision(), Reference("torchvision", "alexnet"), FAMILY),
         _paper("zfnet", zfnet(), "Zeiler & Fergus 2014, Visualizing and Understanding CNNs, Fig. 3", None),
-        _paper("nin", nin(), "Lin et al. 2014, Network In Network (CIFAR-10)", None),
+        _paper("nin", nin(), "course notes: NiN of d2l.ai (Lin et al. 2014's mlpconv on AlexNet's layout)", 1_992_166),
+        _paper("nin_cifar", nin_cifar(), "Lin et al. 2014, Network In Network (CIFAR-10)", None),
         _paper("all_cnn_c", all_cnn("all"), springenberg, 1_369_738),
         _paper("strided_cnn_c", all_cnn("strided"), springenberg, None),
         _paper("convpool_cnn_c", all_cnn("convpool"), springenberg, 1_369_738),
