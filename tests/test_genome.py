@@ -1,9 +1,10 @@
 """Genome codec: exact round trips, strict validation with field paths, a stable key."""
+import dataclasses
 import json
 import math
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from nasbench import Genome, GenomeError, Head, Scaling, Stage, zoo
@@ -60,6 +61,43 @@ def test_round_trips_are_exact(genome):
     assert Genome.from_json(genome.to_json(indent=2)) == genome
     assert Genome.from_str(genome.to_str()) == genome
     assert Genome.from_dict(genome.to_dict()) == genome
+    assert Genome.from_str(genome.to_str()).key() == genome.key()
+
+
+def _field_values(field: dataclasses.Field, ftype) -> st.SearchStrategy:
+    """Values a gene field may take, read off its declared type and rules (choices, min, max, odd)."""
+    meta = field.metadata
+    if ftype is bool:
+        return st.booleans()
+    if meta.get("choices"):
+        return st.sampled_from(meta["choices"])
+    low = meta.get("min") or 0
+    high = min(meta["max"], low + 64) if meta.get("max") is not None else low + 64
+    if ftype is float:
+        return st.floats(low, high, allow_nan=False, allow_infinity=False)
+    integers = st.integers(int(low), int(high)).filter(lambda v: v % 2 == 1 or not meta.get("odd"))
+    return integers if ftype is int else st.lists(integers, min_size=1, max_size=4).map(tuple)
+
+
+@st.composite
+def one_block_genomes(draw):
+    """A genome of one stage of any registered block, every field drawn; combinations the block rejects
+    (GenomeError) are skipped."""
+    cls = REGISTRY.get(draw(st.sampled_from(REGISTRY.names())))
+    types = cls.field_types()
+    fields = {f.name: draw(_field_values(f, types[f.name])) for f in dataclasses.fields(cls)}
+    try:
+        return Genome(stages=(Stage(cls(**fields), draw(st.integers(1, 2)), draw(st.sampled_from((1, 2)))),),
+                      in_chans=draw(st.sampled_from((1, 3, 8))), resolution=32, num_classes=10)
+    except GenomeError:
+        assume(False)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(one_block_genomes())
+def test_every_block_round_trips_with_any_valid_fields(genome):
+    assert Genome.from_json(genome.to_json()) == genome
+    assert Genome.from_str(genome.to_str()) == genome
     assert Genome.from_str(genome.to_str()).key() == genome.key()
 
 

@@ -199,3 +199,24 @@ def test_grid_sampler_visits_every_point_once_under_ask_and_tell():
         points.append((genome.scaling.alpha, genome.scaling.beta))
         study.tell(trial, [0.5, 1.0])  # Optuna's own GridSampler would raise here once the grid is exhausted
     assert len(set(points)) == 50 == len(points)
+
+
+def test_four_objectives_shared_storages_and_a_parameter_budget(tmp_path):
+    """Accuracy against FLOPs, params and measured latency with the GP sampler; the study in an SQLite database
+    (as a shared PostgreSQL one would be given) and Ray's files under a separate storage path."""
+    db = tmp_path / "studies.db"
+    outcome = run_search(settings(tmp_path / "results", trials=2, sampler="gp", max_params=3e5,
+                                  objectives=("accuracy", "flops", "params", "latency"),
+                                  optuna_storage=f"sqlite:///{db}", storage_path=str(tmp_path / "ray")))
+    trained = outcome.trials[outcome.trials["state"] == "COMPLETE"]
+    assert len(trained) == 2 and (trained["params"] <= 3e5).all() and (trained["latency_ms"] > 0).all()
+    over = outcome.trials[outcome.trials["failure_reason"].str.contains("params .* > max_params 3e\\+05")]
+    assert len(over) >= 1 and (over["params"] > 3e5).all()
+    config = json.loads((outcome.run_dir / "config.json").read_text())
+    study = optuna.load_study(study_name=config["study_name"], storage=f"sqlite:///{db}")
+    assert len(study.directions) == 4 and len(study.trials) == len(outcome.trials)
+    assert not (outcome.run_dir / "optuna.journal").exists()
+    assert (tmp_path / "ray" / outcome.run_dir.name).is_dir()
+    front = pd.read_csv(outcome.run_dir / "pareto.csv")
+    objectives = {"accuracy": "max", "flops": "min", "params": "min", "latency_ms": "min"}
+    assert sorted(front["number"]) == sorted(pareto_front(outcome.trials, objectives)["number"])

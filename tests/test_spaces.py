@@ -29,6 +29,7 @@ BUILD_QUOTA = {
     "inception_family": (20, dict(in_chans=1, resolution=12, num_classes=10), dict(max_flops=2e7, max_params=2e6)),
     "efficientnet": (8, dict(in_chans=1, resolution=8, num_classes=10), dict(max_flops=3e7, max_params=1.2e7)),
     "lecture": (25, DIGITS, dict(max_flops=5e7, max_params=2e6)),
+    "compound": (4, DIGITS, {}),
 }
 
 
@@ -152,8 +153,8 @@ def test_sampling_is_deterministic_per_seed():
     assert first == again and first != other
 
 
-def test_build_quota_covers_at_least_200_genomes():
-    assert sum(quota for quota, _, _ in BUILD_QUOTA.values()) >= 200
+def test_build_quota_covers_every_space_and_at_least_200_genomes():
+    assert set(BUILD_QUOTA) == set(SPACES) and sum(quota for quota, _, _ in BUILD_QUOTA.values()) >= 200
 
 
 @pytest.mark.parametrize("name", list(BUILD_QUOTA))
