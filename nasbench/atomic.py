@@ -28,10 +28,22 @@ def write_text(path: str | os.PathLike, text: str) -> None:
         tmp.write_text(text)
 
 
+def writable_folder(folder: str | os.PathLike) -> Path:
+    """`folder`, created if missing; ValueError (one line, with the fix) when it cannot be created or written."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"cannot create results folder {folder}: {exc.strerror}; pass a writable --results-dir") \
+            from None
+    if not os.access(folder, os.W_OK):
+        raise ValueError(f"results folder {folder} is not writable; pass a writable --results-dir")
+    return folder
+
+
 def new_run_folder(parent: str | os.PathLike) -> Path:
     """A new `<parent>/<YYYYmmdd-HHMMSS>-<hex>` folder; an existing folder is never reused."""
-    parent = Path(parent)
-    parent.mkdir(parents=True, exist_ok=True)
+    parent = writable_folder(parent)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     while True:
         folder = parent / f"{stamp}-{secrets.token_hex(3)}"

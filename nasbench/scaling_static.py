@@ -110,7 +110,7 @@ def to_csv(rows: list[dict]) -> str:
 
 def write_static(rows: list[dict], folder: str | Path) -> list[Path]:
     """static.csv and static.md in `folder` (atomically); returns their paths."""
-    folder = Path(folder)
+    folder = atomic.writable_folder(folder)
     paths = [folder / "static.csv", folder / "static.md"]
     atomic.write_text(paths[0], to_csv(rows))
     atomic.write_text(paths[1], "# EfficientNet compound scaling: static reproduction\n\n" + to_markdown(rows))

@@ -15,6 +15,13 @@ def fail(message: str) -> NoReturn:
     raise SystemExit(2)
 
 
+def fail_from(exc: BaseException) -> NoReturn:
+    """`fail` with the first line of an expected error (a KeyError's text, not its repr)."""
+    message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+    text = str(message).strip()
+    fail(text.splitlines()[0] if text else type(exc).__name__)
+
+
 class OneLineParser(argparse.ArgumentParser):
     """argparse whose errors are one line (no usage block), exit code 2."""
 

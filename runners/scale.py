@@ -6,7 +6,7 @@ import json
 import os
 import sys
 
-from runners.cli import fail, parser
+from runners.cli import fail, fail_from, parser
 
 EPILOG = """\
 --static: B0..B7 from the B0 genome and the official coefficients (params equal timm's), and the ladder
@@ -118,9 +118,8 @@ def main(argv: list[str] | None = None) -> None:
             run_static(args)
         else:
             run_empirical(args)
-    except (ValueError, GenomeError, FileNotFoundError, PermissionError) as exc:
-        text = str(exc).strip()
-        fail(text.splitlines()[0] if text else type(exc).__name__)
+    except (ValueError, GenomeError, OSError) as exc:  # OSError: unwritable results folder, disk full, ...
+        fail_from(exc)
 
 
 if __name__ == "__main__":

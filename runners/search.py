@@ -6,7 +6,7 @@ import math
 import os
 import sys
 
-from runners.cli import fail, parser
+from runners.cli import fail, fail_from, parser
 
 EPILOG = """\
 outputs: RESULTS_DIR/<space>/<run-id>/ holds config.json, trials.parquet, trials.csv, pareto.csv, genomes/<key>.json,
@@ -148,10 +148,11 @@ def main(argv: list[str] | None = None) -> None:
             outcome = resume_search(args.resume, **({"trials": args.trials} if "--trials" in given else {}))
         else:
             outcome = run_search(settings_from(args))
-    except (ValueError, KeyError, GenomeError, FileNotFoundError, PermissionError) as exc:
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
-        fail(str(message).strip().splitlines()[0] if str(message).strip() else type(exc).__name__)
+    except (ValueError, KeyError, GenomeError, OSError) as exc:  # OSError: unwritable results folder, disk full, ...
+        fail_from(exc)
     print_summary(outcome)
+    if outcome.interrupted:
+        raise SystemExit(130)  # the shell's code for Ctrl-C: the run is incomplete (resumable)
 
 
 if __name__ == "__main__":

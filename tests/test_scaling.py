@@ -200,6 +200,9 @@ def test_tiny_empirical_run_writes_its_tables_and_plot(tmp_path, capsys, monkeyp
     (["--empirical", "--compound", "1.2,1.1"], "--compound takes three numbers"),
     (["--static", "--bogus"], "unrecognized arguments: --bogus"),
     (["--static", "--empirical"], "not allowed with argument"),
+    (["--static", "--results-dir", "/proc/nasbench-results"], "cannot create results folder /proc/nasbench-results"),
+    (["--empirical", "--results-dir", "/proc/nasbench-results"], "pass a writable --results-dir"),
+    (["--empirical", "--dataset", "cifar10", "--data-dir", "/nonexistent/data"], "cifar"),
 ])
 def test_bad_flags_exit_2_with_one_line(argv, message, capsys):
     with pytest.raises(SystemExit) as exit_info:

@@ -1,4 +1,5 @@
-"""SIGKILL the search driver mid-run, then --resume: no completed trial is lost or repeated."""
+"""Stop the search driver mid-run (SIGKILL, or Ctrl-C: SIGINT to its process group), then --resume: no completed
+trial is lost or repeated."""
 import json
 import os
 import signal
@@ -7,9 +8,15 @@ import sys
 import time
 from pathlib import Path
 
+import optuna
 import pandas as pd
+import pytest
+from optuna.storages import JournalStorage
+from optuna.storages.journal import JournalFileBackend
 
-TRIALS = 5
+from nasbench.search.results import trials_frame
+
+TRIALS = 4
 
 
 def _command(*args: str) -> list[str]:
@@ -26,23 +33,37 @@ def _wait_for_rows(results: Path, rows: int, timeout: float) -> Path:
     raise AssertionError(f"no run reached {rows} finished trials in {timeout} s")
 
 
+def _study_table(run_dir: Path) -> pd.DataFrame:
+    """The run's trials as its Optuna study holds them: the record `--resume` continues from."""
+    config = json.loads((run_dir / "config.json").read_text())
+    storage = JournalStorage(JournalFileBackend(str(run_dir / "optuna.journal")))
+    return trials_frame(optuna.load_study(study_name=config["study_name"], storage=storage), run_dir.name)
+
+
 def _trained(frame: pd.DataFrame) -> pd.DataFrame:
     """Rows of trained trials; over-budget samples are recorded as infeasible and do not count."""
     return frame[~frame["failure_reason"].str.startswith("infeasible")]
 
 
-def test_kill_and_resume_loses_and_repeats_nothing(tmp_path):
+@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGINT], ids=["kill", "ctrl_c"])
+def test_stop_and_resume_loses_and_repeats_nothing(tmp_path, stop):
     common = ["--trials", str(TRIALS), "--epochs", "1", "--limit", "64", "--batch-size", "32", "--concurrency", "1",
               "--results-dir", str(tmp_path)]
     driver = subprocess.Popen(_command("--space", "resnet_family", *common), start_new_session=True,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         run_dir = _wait_for_rows(tmp_path, 2, timeout=300)
     finally:
-        os.killpg(driver.pid, signal.SIGKILL)
-        driver.wait()
-    before = pd.read_csv(run_dir / "trials.csv").fillna({"failure_reason": "", "trial_id": ""})
+        os.killpg(driver.pid, stop)
+        stdout, _ = driver.communicate(timeout=300)
+    before = _study_table(run_dir)
+    snapshot = pd.read_csv(run_dir / "trials.csv")
     assert 2 <= len(before) and len(_trained(before)) < TRIALS
+    if stop == signal.SIGINT:  # Tune stops gracefully: the folder is complete, the runner says how to go on, exit 130
+        assert driver.returncode == 130 and f"continue with: python -m runners.search --resume {run_dir}" in stdout
+        assert list(snapshot["number"]) == list(before["number"]) and (run_dir / "pareto.csv").is_file()
+        return  # resuming from here is the same as after a kill, below, minus the race with the CSV
+    assert set(snapshot["number"]) <= set(before["number"])  # the CSV may lag the study by the last trial told
 
     resumed = subprocess.run(_command("--resume", str(run_dir)), capture_output=True, text=True, timeout=600)
     assert resumed.returncode == 0, resumed.stderr[-2000:]

@@ -30,6 +30,7 @@ class RunOutcome:
     run_dir: Path
     trials: pd.DataFrame
     front: pd.DataFrame
+    interrupted: bool = False  # stopped (Ctrl-C) before its trial count; `resume_search` continues it
 
 
 def run_search(settings: SearchSettings, log: Log | None = None, callbacks: Sequence = ()) -> RunOutcome:
@@ -42,7 +43,7 @@ def run_search(settings: SearchSettings, log: Log | None = None, callbacks: Sequ
     log = log or print  # looked up now: the Tuner pickles its callbacks, and Ray may have replaced print since import
 
     dataset, space = _prepare(settings)
-    parent = _writable_folder(Path(settings.results_dir) / settings.space)
+    parent = atomic.writable_folder(Path(settings.results_dir) / settings.space)
     with cluster.connected(settings) as resources:
         run_dir = atomic.new_run_folder(parent)
         storage_url = settings.optuna_storage or f"journal:{JOURNAL}"
@@ -114,17 +115,6 @@ def _dataset_info(dataset) -> dict:
             "test": len(dataset.test.labels)}
 
 
-def _writable_folder(parent: Path) -> Path:
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ValueError(f"cannot create results folder {parent}: {exc.strerror}; pass a writable --results-dir") \
-            from None
-    if not os.access(parent, os.W_OK):
-        raise ValueError(f"results folder {parent} is not writable; pass a writable --results-dir")
-    return parent
-
-
 def _open_study(run_dir: Path, config: dict, settings: SearchSettings, create: bool) -> optuna.Study:
     url = config["optuna_storage"]
     if url.startswith("journal:"):
@@ -159,16 +149,23 @@ def _execute(settings: SearchSettings, run_dir: Path, study: optuna.Study, space
 
     if n_trials > 0:
         concurrency = cluster.concurrency(settings, resources)
-        tuner = _tuner(settings, run_dir, study, space, members, seeds, n_trials, concurrency, log, callbacks)
+        tuner, searcher = _tuner(settings, run_dir, study, space, members, seeds, n_trials, concurrency, log,
+                                 callbacks)
         log(f"Ray: {resources.get('CPU', 0):g} CPUs, {resources.get('GPU', 0):g} GPUs; up to {concurrency} "
             f"trial(s) at once")
         try:
-            tuner.fit()
+            tuner.fit()  # Tune ends gracefully on Ctrl-C; a second Ctrl-C raises here
         except KeyboardInterrupt:
-            log(f"interrupted; continue with: python -m runners.search --resume {run_dir}")
+            pass
+        interrupted = counted_trials(study) < settings.trials and not searcher.sample_cap_reached
+        if interrupted:
+            log(f"interrupted after {counted_trials(study)} of {settings.trials} trials; continue with: "
+                f"python -m runners.search --resume {run_dir}")
+    else:
+        interrupted = False
     frame = trials_frame(study, run_dir.name)
     front = write_outputs(run_dir, frame, settings.directions, settings.ray_storage(run_dir))
-    return RunOutcome(run_dir, frame, front)
+    return RunOutcome(run_dir, frame, front, interrupted)
 
 
 def _tuner(settings, run_dir, study, space, members, seeds, n_trials, concurrency, log, callbacks):
@@ -204,7 +201,7 @@ def _tuner(settings, run_dir, study, space, members, seeds, n_trials, concurrenc
                                     {"cpu": settings.cpus_per_trial, "gpu": settings.gpus_per_trial})
     storage_path = settings.ray_storage(run_dir)
     progress = Progress(study, run_dir, settings, log)
-    return tune.Tuner(
+    tuner = tune.Tuner(
         trainable,
         tune_config=tune.TuneConfig(search_alg=searcher, scheduler=scheduler, num_samples=-1,
                                     max_concurrent_trials=concurrency, reuse_actors=settings.reuse_actors),
@@ -212,3 +209,4 @@ def _tuner(settings, run_dir, study, space, members, seeds, n_trials, concurrenc
                                   failure_config=tune.FailureConfig(max_failures=settings.max_failures),
                                   checkpoint_config=tune.CheckpointConfig(num_to_keep=1)),
     )
+    return tuner, searcher

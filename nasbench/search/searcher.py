@@ -84,6 +84,11 @@ class ParetoOptunaSearch(OptunaSearch):
                         "failure_reason": config["infeasible"]})
         return Searcher.FINISHED
 
+    @property
+    def sample_cap_reached(self) -> bool:
+        """True when `max_samples` samples were drawn (e.g. a budget almost nothing fits)."""
+        return self._sampled >= self._max_samples
+
     def on_trial_complete(self, trial_id: str, result: dict | None = None, error: bool = False) -> None:
         if trial_id in self._completed_trials or trial_id not in self._ot_trials:
             return
