@@ -147,6 +147,7 @@ def _execute(settings: SearchSettings, run_dir: Path, study: optuna.Study, space
              n_trials: int, resources: dict, log: Log, callbacks: Sequence = ()) -> RunOutcome:
     from nasbench.search import cluster
 
+    interrupted = False
     if n_trials > 0:
         concurrency = cluster.concurrency(settings, resources)
         tuner, searcher = _tuner(settings, run_dir, study, space, members, seeds, n_trials, concurrency, log,
@@ -157,12 +158,11 @@ def _execute(settings: SearchSettings, run_dir: Path, study: optuna.Study, space
             tuner.fit()  # Tune ends gracefully on Ctrl-C; a second Ctrl-C raises here
         except KeyboardInterrupt:
             pass
-        interrupted = counted_trials(study) < settings.trials and not searcher.sample_cap_reached
+        done = counted_trials(study)
+        interrupted = done < settings.trials and not searcher.sample_cap_reached
         if interrupted:
-            log(f"interrupted after {counted_trials(study)} of {settings.trials} trials; continue with: "
+            log(f"interrupted after {done} of {settings.trials} trials; continue with: "
                 f"python -m runners.search --resume {run_dir}")
-    else:
-        interrupted = False
     frame = trials_frame(study, run_dir.name)
     front = write_outputs(run_dir, frame, settings.directions, settings.ray_storage(run_dir))
     return RunOutcome(run_dir, frame, front, interrupted)
