@@ -13,6 +13,7 @@ Last line: `ray tune vs plain optuna wall time: <N>x`.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import statistics
 import tempfile
@@ -23,6 +24,7 @@ import ray
 
 from nasbench.cost import analytic_cost
 from nasbench.data import load_dataset
+from nasbench.record import INFEASIBLE
 from nasbench.search import SearchSettings, run_search
 from nasbench.search.trial import TrialContext
 from nasbench.train import evaluate
@@ -35,15 +37,16 @@ def plain_optuna(settings: SearchSettings) -> tuple[float, list[str]]:
                       num_classes=dataset.num_classes)
     study = optuna.create_study(directions=["maximize", "minimize"],
                                 sampler=optuna.samplers.RandomSampler(seed=settings.seed))
+    space = space.for_input(dataset.in_chans, dataset.resolution, dataset.num_classes, settings.flops_budget)
     context = TrialContext(settings, {})
     start = time.perf_counter()
     keys = []
+
+    def reject(trial, genome, reason) -> None:
+        study.tell(trial, state=optuna.trial.TrialState.FAIL)
+
     while len(keys) < settings.trials:
-        trial = study.ask()
-        genome = space.sample(trial)
-        if settings.max_flops and analytic_cost(genome).flops > settings.max_flops:
-            study.tell(trial, state=optuna.trial.TrialState.FAIL)
-            continue
+        trial, genome = space.sample_within_budget(study.ask, reject, max_draws=1000)
         result = evaluate(genome, dataset, context.train_config(settings.seed + trial.number), test=True)
         keys.append(genome.key())
         study.tell(trial, [result.val_accuracy, analytic_cost(genome).flops])
@@ -53,10 +56,10 @@ def plain_optuna(settings: SearchSettings) -> tuple[float, list[str]]:
 def ray_tune(settings: SearchSettings) -> tuple[float, list[str]]:
     with tempfile.TemporaryDirectory() as folder:
         start = time.perf_counter()
-        outcome = run_search(SearchSettings(**{**settings.to_dict(), "objectives": settings.objectives,
-                                               "results_dir": folder}), log=lambda line: None)
+        outcome = run_search(dataclasses.replace(settings, results_dir=folder), get_space(settings.space),
+                             log=lambda line: None)
         elapsed = time.perf_counter() - start
-    trained = outcome.trials[~outcome.trials["failure_reason"].str.startswith("infeasible")]
+    trained = outcome.trials[outcome.trials["state"] != INFEASIBLE]
     return elapsed, list(trained.sort_values("number")["key"])
 
 
@@ -72,7 +75,7 @@ def main() -> None:
     os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     settings = SearchSettings(space=args.space, trials=args.trials, epochs=args.epochs, sampler="random",
-                              concurrency=1, cpus_per_trial=2, seed=0, max_flops=args.max_flops or None)
+                              concurrency=1, cpus_per_trial=2, seed=0, max_flops=args.max_flops or "none")
     os.environ["OMP_NUM_THREADS"] = "2"  # what Ray gives each 2-CPU trial; the plain loop uses the same
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     times: dict[str, list[float]] = {"ray": [], "plain": []}

@@ -5,8 +5,10 @@ import contextlib
 import datetime as dt
 import os
 import secrets
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
+
+from nasbench.errors import SettingError
 
 
 @contextlib.contextmanager
@@ -29,15 +31,16 @@ def write_text(path: str | os.PathLike, text: str) -> None:
 
 
 def writable_folder(folder: str | os.PathLike) -> Path:
-    """`folder`, created if missing; ValueError (one line, with the fix) when it cannot be created or written."""
+    """`folder`, created if missing; SettingError (setting `results_dir`) when it cannot be created or written."""
     folder = Path(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ValueError(f"cannot create results folder {folder}: {exc.strerror}; pass a writable --results-dir") \
-            from None
+        raise SettingError(f"cannot create results folder {folder}: {exc.strerror or exc}; choose a writable "
+                           "results folder", "results_dir") from None
     if not os.access(folder, os.W_OK):
-        raise ValueError(f"results folder {folder} is not writable; pass a writable --results-dir")
+        raise SettingError(f"results folder {folder} is not writable; choose a writable results folder",
+                           "results_dir")
     return folder
 
 

@@ -1,11 +1,13 @@
 """`build(genome) -> nn.Module`: a pure function of the genome."""
 from __future__ import annotations
 
+import os
+
 import torch
 from torch import nn
 
 from nasbench.blocks import Tally
-from nasbench.genome import Genome, Stage, trace_body
+from nasbench.genome import Genome, Stage, trace, trace_body
 
 
 class Network(nn.Module):
@@ -27,8 +29,29 @@ def _build_stage(stage: Stage, in_chans: int) -> tuple[nn.Sequential, int]:
     return nn.Sequential(*blocks), in_chans
 
 
+class TooLargeError(ValueError):
+    """A genome whose weights alone need more memory than the machine has: refused before anything is allocated."""
+
+
+def physical_memory() -> int:
+    """Bytes of physical memory (POSIX)."""
+    return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+
+
+def check_fits(genome: Genome, memory: int | None = None) -> None:
+    """TooLargeError when the genome's float32 weights exceed `memory` (default: this machine's physical memory)."""
+    tally = Tally()
+    trace(genome.resolved(), tally)
+    needed, memory = 4 * tally.params, memory or physical_memory()
+    if needed > memory:
+        raise TooLargeError(f"the genome has {tally.params:,} parameters: {needed / 2**30:,.1f} GiB of float32 "
+                            f"weights, more than this machine's {memory / 2**30:,.1f} GiB of memory; make it smaller")
+
+
 def build(genome: Genome) -> Network:
-    """Build the network of a genome, scaling resolved. The genome was validated (shapes included) on creation."""
+    """Build the network of a genome, scaling resolved. The genome was validated (shapes included) on creation;
+    one whose weights cannot fit in memory is refused (TooLargeError) before anything is allocated."""
+    check_fits(genome)
     genome = genome.resolved()
 
     chans = genome.in_chans

@@ -64,7 +64,8 @@ def fvcore_module_cost(model: nn.Module, in_chans: int, resolution: int, activat
             flops = FlopCountAnalysis(model, x).unsupported_ops_warnings(False).uncalled_modules_warnings(False)
             total_flops, total_acts = int(flops.total()), -1
             if activations:
-                acts = ActivationCountAnalysis(model, x).unsupported_ops_warnings(False).uncalled_modules_warnings(False)
+                acts = (ActivationCountAnalysis(model, x).unsupported_ops_warnings(False)
+                        .uncalled_modules_warnings(False))
                 total_acts = int(acts.total())
     finally:
         model.train(was_training)

@@ -125,7 +125,7 @@ class Gene:
         """Cross-field rules; raise GenomeError(path.field, reason)."""
 
     @classmethod
-    def from_fields(cls, data: dict, path: str) -> "Gene":
+    def from_fields(cls, data: dict, path: str) -> Gene:
         """Build from a mapping of field name -> value, rejecting unknown names."""
         names = [f.name for f in dataclasses.fields(cls)]
         for key in data:

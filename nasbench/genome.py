@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 from nasbench.blocks import REGISTRY, BlockGene, Shape, Tally
 from nasbench.gene import Gene, GenomeError, check_value, gene_field, gene_fields_from_str, gene_to_str
 from nasbench.head import Head
+from nasbench.scaling.rules import scale_depth, scale_gene_width, scale_resolution
 
 STAGE_KEYS = ("block", "depth", "stride")
 
@@ -66,7 +67,7 @@ class Stage:
         return {"block": self.block.kind, "depth": self.depth, "stride": self.stride, **self.block.fields_dict()}
 
     @classmethod
-    def from_dict(cls, data: Any, path: str) -> "Stage":
+    def from_dict(cls, data: Any, path: str) -> Stage:
         if not isinstance(data, dict):
             raise GenomeError(path, f"expected an object with a 'block' name, got {type(data).__name__}")
         if "block" not in data:
@@ -89,7 +90,7 @@ class Stage:
         return text
 
     @classmethod
-    def from_str(cls, text: str, path: str) -> "Stage":
+    def from_str(cls, text: str, path: str) -> Stage:
         match = re.fullmatch(r"([a-z0-9_]+)\(([^()]*)\)", text)
         if not match:
             raise GenomeError(path, f"{text!r} is not block(field=value,...)")
@@ -102,7 +103,8 @@ class Stage:
                 try:
                     number = int(value)
                 except ValueError:
-                    raise GenomeError(f"{path}.{'depth' if key == 'd' else 'stride'}", f"{value!r} is not an integer")
+                    raise GenomeError(f"{path}.{'depth' if key == 'd' else 'stride'}",
+                                      f"{value!r} is not an integer") from None
                 depth, stride = (number, stride) if key == "d" else (depth, number)
             else:
                 rest.append(part)
@@ -151,11 +153,25 @@ class Genome:
         trace(self.resolved(), Tally())
 
     # ---- scaling -------------------------------------------------------------------------------------
-    def resolved(self) -> "Genome":
+    def resolved(self) -> Genome:
         """The genome with its scaling applied (identity scaling returns self)."""
-        from nasbench.scaling import resolve
+        scaling = self.scaling
+        if scaling.is_identity:
+            return self
+        w, d = scaling.width_factor, scaling.depth_factor
 
-        return resolve(self)
+        def scaled(stage: Stage, depth_scaled: bool) -> Stage:
+            depth = scale_depth(stage.depth, d) if depth_scaled and stage.block.depth_scalable else stage.depth
+            return Stage(scale_gene_width(stage.block, w), depth, stage.stride)
+
+        return dataclasses.replace(
+            self,
+            stem=tuple(scaled(s, False) for s in self.stem),
+            stages=tuple(scaled(s, True) for s in self.stages),
+            head=scale_gene_width(self.head, w),
+            resolution=scale_resolution(self.resolution, scaling.resolution_factor),
+            scaling=Scaling(),
+        )
 
     # ---- codecs --------------------------------------------------------------------------------------
     def to_dict(self) -> dict:
@@ -170,7 +186,7 @@ class Genome:
         }
 
     @classmethod
-    def from_dict(cls, data: Any) -> "Genome":
+    def from_dict(cls, data: Any) -> Genome:
         if not isinstance(data, dict):
             raise GenomeError("", f"a genome is a JSON object, got {type(data).__name__}")
         for key in data:
@@ -197,7 +213,7 @@ class Genome:
         return json.dumps(self.to_dict(), indent=indent, sort_keys=indent is None)
 
     @classmethod
-    def from_json(cls, text: str | bytes) -> "Genome":
+    def from_json(cls, text: str | bytes) -> Genome:
         try:
             data = json.loads(text, parse_constant=_reject_constant)
         except (ValueError, TypeError, RecursionError) as exc:
@@ -215,7 +231,7 @@ class Genome:
         return "|".join(parts)
 
     @classmethod
-    def from_str(cls, text: str) -> "Genome":
+    def from_str(cls, text: str) -> Genome:
         if not isinstance(text, str):
             raise GenomeError("", f"a genome string is text, got {type(text).__name__}")
         sections = text.strip().split("|")
@@ -243,7 +259,7 @@ class Genome:
         return hashlib.sha256(self.to_json().encode()).hexdigest()[:16]
 
     def with_input(self, *, in_chans: int | None = None, resolution: int | None = None,
-                   num_classes: int | None = None) -> "Genome":
+                   num_classes: int | None = None) -> Genome:
         """The same network for another input size, channel count or number of classes."""
         return dataclasses.replace(
             self,

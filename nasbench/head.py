@@ -8,7 +8,8 @@ import torch
 from timm.layers.adaptive_avgmax_pool import FastAdaptiveAvgPool
 from torch import nn
 
-from nasbench.blocks.base import ACTIVATIONS, NORMS, make_act, make_norm
+from nasbench.blocks.base import ACTIVATIONS, NORMS
+from nasbench.blocks.layers import Act, Conv, Dropout, Layer, Norm, build_layers, layers_cost, layers_out_chans
 from nasbench.blocks.tally import Shape, Tally
 from nasbench.gene import Gene, GenomeError, gene_field
 
@@ -39,66 +40,88 @@ class Head(Gene):
     def check_fields(self, path: str) -> None:
         if self.classifier == "conv" and (self.hidden or self.pool != "avg" or self.pool_size != 1):
             raise GenomeError(f"{path}.classifier" if path else "classifier",
-                              "a conv head ends in global average pooling: leave hidden, pool and pool_size at defaults")
+                              "a conv head ends in global average pooling: leave hidden, pool and pool_size at "
+                              "defaults")
         if self.pool in ("max", "mean") and self.pool_size != 1:
             raise GenomeError(f"{path}.pool_size" if path else "pool_size",
                               f"{self.pool} pooling is global: pool_size must be 1")
         if self.pool == "flatten" and self.pool_size != 1:
-            raise GenomeError(f"{path}.pool_size" if path else "pool_size", "flatten keeps the map: pool_size must be 1")
+            raise GenomeError(f"{path}.pool_size" if path else "pool_size",
+                              "flatten keeps the map: pool_size must be 1")
+
+    def plan(self, num_classes: int) -> HeadPlan:
+        """The head's layers: features, pooling, and the classifier after flattening; build and cost read it."""
+        features: list[Layer] = [Norm(self.norm), Act(self.act)] if self.pre_act else []
+        if self.conv:
+            features += [Conv(self.conv, 1, bias=self.norm == "none"), Norm(self.norm), Act(self.act)]
+        if self.classifier == "conv":
+            return HeadPlan(tuple(features), (Conv(num_classes, 1, bias=True), Act(self.act), GlobalPool("avg", 1)), ())
+        classifier: list[Layer] = []
+        for width in self.hidden:
+            classifier += [Dropout(self.dropout), Linear(width), Act(self.act)]
+        classifier += [Dropout(self.dropout), Linear(num_classes)]
+        return HeadPlan(tuple(features), (GlobalPool(self.pool, self.pool_size),), tuple(classifier))
 
     def build(self, in_chans: int, num_classes: int, in_hw: tuple[int, int]) -> nn.Module:
-        return HeadModule(self, in_chans, num_classes, in_hw)
+        return HeadModule(self.plan(num_classes), Shape(in_chans, *in_hw))
 
     def cost(self, t: Tally, x: Shape, num_classes: int) -> Shape:
-        if self.pre_act:
-            x = t.act(t.norm(x, self.norm), self.act)
-        if self.conv:
-            x = t.act(t.norm(t.conv(x, self.conv, 1, bias=self.norm == "none"), self.norm), self.act)
-        if self.classifier == "conv":
-            x = t.act(t.conv(x, num_classes, 1, bias=True), self.act)
-            return t.adaptive_avg(x, 1)
-        if self.pool == "avg":
-            x = t.adaptive_avg(x, self.pool_size)
-        elif self.pool in ("max", "mean"):
-            x = Shape(x.c, 1, 1)
-        features = x.numel
-        for width in self.hidden:
-            features = t.linear(features, width)
-            t.act(Shape(width, 1, 1), self.act)
-        t.linear(features, num_classes)
-        return Shape(num_classes, 1, 1)
+        plan = self.plan(num_classes)
+        x = layers_cost(t, layers_cost(t, x, plan.features), plan.pool)
+        return layers_cost(t, Shape(x.numel, 1, 1), plan.classifier)
+
+
+@dataclasses.dataclass(frozen=True)
+class HeadPlan:
+    features: tuple[Layer, ...]    # on the feature map
+    pool: tuple[Layer, ...]        # to a vector (flattened after it)
+    classifier: tuple[Layer, ...]  # on the flat vector
+
+
+@dataclasses.dataclass(frozen=True)
+class GlobalPool(Layer):
+    """avg: adaptive average to size x size; max; mean (x.mean, torchvision ShuffleNetV2, free in fvcore); flatten."""
+
+    mode: str
+    size: int = 1
+
+    def module(self, in_chans: int) -> nn.Module:
+        if self.mode == "avg":
+            return nn.AdaptiveAvgPool2d(self.size)
+        return {"max": nn.AdaptiveMaxPool2d(1), "mean": FastAdaptiveAvgPool(), "flatten": nn.Identity()}[self.mode]
+
+    def cost(self, t: Tally, x: Shape) -> Shape:
+        if self.mode == "avg":
+            return t.adaptive_avg(x, self.size)
+        return x if self.mode == "flatten" else Shape(x.c, 1, 1)
+
+
+@dataclasses.dataclass(frozen=True)
+class Linear(Layer):
+    """A fully connected layer on a flat vector (its Shape is (features, 1, 1))."""
+
+    out: int
+
+    def out_chans(self, in_chans: int) -> int:
+        return self.out
+
+    def module(self, in_chans: int) -> nn.Module:
+        return nn.Linear(in_chans, self.out)
+
+    def cost(self, t: Tally, x: Shape) -> Shape:
+        return Shape(t.linear(x.numel, self.out), 1, 1)
 
 
 class HeadModule(nn.Module):
-    def __init__(self, gene: Head, in_chans: int, num_classes: int, in_hw: tuple[int, int]):
+    """features -> pool -> flatten -> classifier, built from a `HeadPlan`."""
+
+    def __init__(self, plan: HeadPlan, x: Shape):
         super().__init__()
-        layers: list[nn.Module] = []
-        if gene.pre_act:
-            layers += [make_norm(gene.norm, in_chans), make_act(gene.act)]
-        if gene.conv:
-            layers += [nn.Conv2d(in_chans, gene.conv, 1, bias=gene.norm == "none"), make_norm(gene.norm, gene.conv),
-                       make_act(gene.act)]
-            in_chans = gene.conv
-        self.features = nn.Sequential(*layers)
-        if gene.classifier == "conv":
-            self.pool = nn.Sequential(nn.Conv2d(in_chans, num_classes, 1), make_act(gene.act), nn.AdaptiveAvgPool2d(1))
-            self.classifier = nn.Identity()
-            return
-        if gene.pool == "avg":
-            self.pool = nn.AdaptiveAvgPool2d(gene.pool_size)
-            features = in_chans * gene.pool_size**2
-        elif gene.pool in ("max", "mean"):
-            self.pool = nn.AdaptiveMaxPool2d(1) if gene.pool == "max" else FastAdaptiveAvgPool()
-            features = in_chans
-        else:
-            self.pool = nn.Identity()
-            features = in_chans * in_hw[0] * in_hw[1]
-        fc: list[nn.Module] = []
-        for width in gene.hidden:
-            fc += [nn.Dropout(gene.dropout), nn.Linear(features, width), make_act(gene.act)]
-            features = width
-        fc += [nn.Dropout(gene.dropout), nn.Linear(features, num_classes)]
-        self.classifier = nn.Sequential(*fc)
+        self.features = build_layers(plan.features, x.c)
+        chans = layers_out_chans(plan.features, x.c)
+        self.pool = build_layers(plan.pool, chans) if len(plan.pool) > 1 else plan.pool[0].module(chans)
+        pooled = layers_cost(Tally(), layers_cost(Tally(), x, plan.features), plan.pool)  # shapes only
+        self.classifier = build_layers(plan.classifier, pooled.numel) if plan.classifier else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.classifier(torch.flatten(self.pool(self.features(x)), 1))

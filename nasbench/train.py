@@ -11,7 +11,7 @@ import dataclasses
 import math
 import os
 import time
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import torch
 import torch.nn.functional as F
@@ -319,7 +319,7 @@ def _attempt(step: Callable[[], object]) -> tuple[object, str | None]:
     except torch.OutOfMemoryError as exc:
         line = _first_line(exc)
         return None, line if line.startswith("CUDA out of memory") else f"CUDA out of memory: {line}"
-    except Exception as exc:  # noqa: BLE001 - any training failure is recorded, never raised
+    except Exception as exc:
         return None, f"{type(exc).__name__}: {_first_line(exc)}"
 
 

@@ -1,9 +1,18 @@
-"""Shared command-line plumbing: one-line errors with exit code 2."""
+"""Shared command-line plumbing: one-line errors with exit code 2, options whose default and help come from the
+library's settings dataclasses, and "did you mean" for misspelled names."""
 from __future__ import annotations
 
 import argparse
+import difflib
+import math
 import sys
-from typing import NoReturn
+from collections.abc import Iterable
+from typing import Any, NoReturn
+
+from nasbench.config import describe
+from nasbench.errors import SettingError
+
+MAX_LINE = 1000  # an error line is cut here (it may quote a large input back)
 
 
 class UsageError(Exception):
@@ -11,15 +20,77 @@ class UsageError(Exception):
 
 
 def fail(message: str) -> NoReturn:
-    print(f"error: {message}", file=sys.stderr)
+    text = str(message)
+    print(f"error: {text if len(text) <= MAX_LINE else text[:MAX_LINE] + ' ...'}", file=sys.stderr)
     raise SystemExit(2)
 
 
+def flag(setting: str) -> str:
+    """The command-line flag of a settings field: max_flops -> --max-flops."""
+    return "--" + setting.replace("_", "-")
+
+
 def fail_from(exc: BaseException) -> NoReturn:
-    """`fail` with the first line of an expected error (a KeyError's text, not its repr)."""
+    """`fail` with the first line of an expected error (a KeyError's text, not its repr); a library `SettingError`
+    gets the flag that changes the setting at fault."""
     message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
     text = str(message).strip()
-    fail(text.splitlines()[0] if text else type(exc).__name__)
+    line = text.splitlines()[0] if text else type(exc).__name__
+    if isinstance(exc, SettingError) and flag(exc.setting) not in line:
+        line += f" ({flag(exc.setting)})"
+    fail(line)
+
+
+def did_you_mean(kind: str, name: str, known: Iterable[str]) -> str:
+    """'unknown space 'resnet_famly'; did you mean resnet_family? (known: ...)'."""
+    known = sorted(known)
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f"did you mean {close[0]}? " if close else ""
+    return f"unknown {kind} {name!r}; {hint}({kind}s: {', '.join(known)})"
+
+
+def choice(kind: str, known: Iterable[str]):
+    """An argparse type accepting one of `known`, with "did you mean" for a misspelling."""
+    known = tuple(known)
+
+    def parse(text: str) -> str:
+        if text not in known:
+            raise argparse.ArgumentTypeError(did_you_mean(kind, text, known))
+        return text
+    parse.__name__ = kind
+    return parse
+
+
+def add_setting(group, settings_class: type, name: str, *, help: str | None = None, **kwargs: Any) -> None:
+    """An option for field `name` of `settings_class`, its default and help taken from the field."""
+    default, text = describe(settings_class, name)
+    if isinstance(default, tuple):  # lists are written comma-separated (argparse parses a text default with `type`)
+        default = ",".join(map(str, default))
+    group.add_argument(flag(name), dest=name, default=default, help=help or text, **kwargs)
+
+
+def positive_float(text: str) -> float:
+    """An argparse type: a finite number above zero."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number")
+    return value
+
+
+def add_data_options(group, settings_class: type) -> None:
+    """The dataset and training options every training command shares, from `settings_class`'s fields."""
+    from nasbench.data import DATASETS
+
+    add_setting(group, settings_class, "dataset", type=choice("dataset", DATASETS))
+    add_setting(group, settings_class, "data_dir")
+    add_setting(group, settings_class, "resolution", type=int)
+    add_setting(group, settings_class, "limit", type=int)
+    add_setting(group, settings_class, "epochs", type=int)
+    add_setting(group, settings_class, "batch_size", type=int)
+    add_setting(group, settings_class, "lr", type=positive_float)
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -29,6 +100,9 @@ class OneLineParser(argparse.ArgumentParser):
         fail(f"{message} (see {self.prog} --help)")
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Defaults shown after each option's help; the epilog's examples kept as written."""
+
+
 def parser(prog: str, description: str) -> argparse.ArgumentParser:
-    return OneLineParser(prog=f"python -m runners.{prog}", description=description,
-                         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    return OneLineParser(prog=f"python -m runners.{prog}", description=description, formatter_class=HelpFormatter)

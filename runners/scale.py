@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
 
-from runners.cli import fail, fail_from, parser
+from runners.cli import add_data_options, add_setting, fail, fail_from, parser
 
 EPILOG = """\
 --static: B0..B7 from the B0 genome and the official coefficients (params equal timm's), and the ladder
@@ -43,44 +44,33 @@ def names(text: str) -> tuple[str, ...]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from nasbench.scaling_empirical import BASELINES
+    from nasbench.scaling.empirical import EmpiricalSettings
+
+    def option(group, name: str, **kwargs) -> None:
+        add_setting(group, EmpiricalSettings, name, **kwargs)
 
     p = parser("scale", "EfficientNet compound scaling: the static B0..B7 table and the small-scale experiments.")
     p.epilog = EPILOG
-    p.formatter_class = argparse.RawDescriptionHelpFormatter
     p.error = fail  # one line, exit code 2
     mode = p.add_mutually_exclusive_group(required=True)
     mode.add_argument("--static", action="store_true", help="params/FLOPs table of B0..B7 and the phi ladder")
     mode.add_argument("--empirical", action="store_true", help="train the scaled baselines (see below)")
     p.add_argument("--format", choices=("table", "json"), default="table", help="--static output on stdout")
     p.add_argument("--no-timm", action="store_true", help="--static without building timm's models")
-    p.add_argument("--results-dir", default="results")
+    p.add_argument("--results-dir", default="results", help="folder that receives scaling/")
     e = p.add_argument_group("empirical")
-    e.add_argument("--baselines", type=names, default=tuple(BASELINES), metavar="NAMES",
-                   help=f"comma-separated, from {','.join(BASELINES)} (default: all)")
-    e.add_argument("--targets", type=number_list(float, "numbers"), default=(2.0, 4.0, 8.0), metavar="X,Y",
-                   help="FLOP multiples of the baseline (default: 2,4,8)")
-    e.add_argument("--seeds", type=int, default=3, help="training seeds per network")
-    e.add_argument("--epochs", type=int, default=5)
-    e.add_argument("--dataset", default="digits", help="digits (embedded), cifar10, cifar100, mnist, fashion_mnist")
-    e.add_argument("--data-dir", help="folder with the dataset files (torchvision layout)")
-    e.add_argument("--resolution", type=int, help="baseline input resolution (default: the dataset's)")
-    e.add_argument("--limit", type=int, help="use at most this many images per split")
-    e.add_argument("--batch-size", type=int, default=64)
-    e.add_argument("--lr", type=float, default=0.05)
-    e.add_argument("--compound", type=number_list(float, "numbers"), metavar="A,B,G",
-                   help="alpha,beta,gamma of the compound strategy (default: the paper's 1.2,1.1,1.15)")
-    e.add_argument("--grid", action="store_true",
-                   help="first grid-search alpha/beta/gamma at phi=1 (space `compound`: alpha 1.0..1.45, beta "
-                        "1.0..1.2 in steps of 0.05, gamma from alpha*beta^2*gamma^2 ~= 2; Ray Tune + Optuna's "
-                        "GridSampler) and use the best")
-    e.add_argument("--grid-trials", type=int, default=0,
-                   help="grid points to train, a seeded random subset (default 0: all 50)")
+    option(e, "baselines", type=names, metavar="NAMES")
+    option(e, "targets", type=number_list(float, "numbers"), metavar="X,Y")
+    option(e, "seeds", type=int)
+    add_data_options(e, EmpiricalSettings)
+    option(e, "compound", type=number_list(float, "numbers"), metavar="A,B,G")
+    option(e, "grid", action="store_true")
+    option(e, "grid_trials", type=int)
     return p
 
 
 def run_static(args: argparse.Namespace) -> None:
-    from nasbench.scaling_static import static_rows, to_markdown, write_static
+    from nasbench.scaling.static import static_rows, to_markdown, write_static
 
     rows = static_rows(with_timm=not args.no_timm)
     paths = write_static(rows, os.path.join(args.results_dir, "scaling"))
@@ -92,16 +82,16 @@ def run_static(args: argparse.Namespace) -> None:
 
 
 def run_empirical(args: argparse.Namespace) -> None:
-    from nasbench.scaling_empirical import EmpiricalSettings, run_empirical as run
+    from nasbench.scaling.empirical import EmpiricalSettings
+    from nasbench.scaling.empirical import run_empirical as run
+    from search_spaces import get_space
 
-    if args.compound is not None and len(args.compound) != 3:
+    if len(args.compound) != 3:
         fail(f"--compound takes three numbers alpha,beta,gamma, got {len(args.compound)}")
-    extra = {"compound": args.compound} if args.compound is not None else {}
-    settings = EmpiricalSettings(
-        baselines=args.baselines, targets=args.targets, seeds=args.seeds, epochs=args.epochs, dataset=args.dataset,
-        data_dir=args.data_dir, resolution=args.resolution, limit=args.limit, batch_size=args.batch_size, lr=args.lr,
-        grid=args.grid, grid_trials=args.grid_trials, results_dir=os.path.abspath(args.results_dir), **extra)
-    outcome = run(settings, log=lambda line: print(line, flush=True))
+    values = {f.name: getattr(args, f.name) for f in dataclasses.fields(EmpiricalSettings)}
+    settings = EmpiricalSettings(**{**values, "results_dir": os.path.abspath(args.results_dir)})
+    outcome = run(settings, log=lambda line: print(line, flush=True),
+                  grid_space=get_space("compound") if settings.grid else None)
     print()
     print((outcome.run_dir / "summary.md").read_text())
     print(f"written to {outcome.run_dir}")
@@ -110,7 +100,8 @@ def run_empirical(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
-    os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")  # one snapshot per trial is by design
+    # one experiment snapshot per trial is by design
+    os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
     from nasbench.gene import GenomeError
 
     try:

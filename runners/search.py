@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import argparse
-import math
+import dataclasses
+import logging
 import os
 import sys
 
-from runners.cli import fail, fail_from, parser
+from runners.cli import add_data_options, add_setting, choice, fail, fail_from, parser, positive_float
 
 EPILOG = """\
 outputs: RESULTS_DIR/<space>/<run-id>/ holds config.json, trials.parquet, trials.csv, pareto.csv, genomes/<key>.json,
@@ -21,110 +22,85 @@ examples:
 """
 
 
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number")
-    return value
-
-
-DIGITS_MAX_FLOPS = 2e7  # the default budget on the embedded digits data: keeps the default run laptop-sized
-
-
 def flops_budget(text: str) -> str | float:
-    if text in ("auto", "none"):
-        return text
-    return positive_float(text)
-
-
-def resolve_flops_budget(value: str | float, dataset: str) -> float | None:
-    """'auto': 2e7 FLOPs on the embedded digits data, no budget elsewhere; 'none': no budget."""
-    if value == "auto":
-        return DIGITS_MAX_FLOPS if dataset == "digits" else None
-    return None if value == "none" else float(value)
+    return text if text in ("auto", "none") else positive_float(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from nasbench.search.settings import SAMPLERS, SCHEDULERS
+    from nasbench.search.settings import SAMPLERS, SCHEDULERS, SearchSettings
+    from search_spaces import list_spaces
+
+    def option(group, name: str, **kwargs) -> None:
+        add_setting(group, SearchSettings, name, **kwargs)
 
     p = parser("search", "Search a genome space for the accuracy/cost Pareto front: Ray Tune runs the trials "
                          "(locally or on a cluster), Optuna samples the genomes, costs are fvcore-exact.")
     p.epilog = EPILOG
-    p.formatter_class = argparse.RawDescriptionHelpFormatter
     space = p.add_argument_group("what to search")
-    space.add_argument("--space", default="resnet_family", help="search space (python -m runners.spaces lists them)")
-    space.add_argument("--objectives", default="accuracy,flops",
-                       help="accuracy (max) and one or more costs (min): flops, params, latency")
-    space.add_argument("--max-flops", type=flops_budget, default="auto",
-                       help="FLOP budget: costlier samples are recorded as infeasible, never trained, and sampled "
-                            "again; auto = 2e7 on digits, none elsewhere; none = no budget")
-    space.add_argument("--max-params", type=positive_float, help="parameter budget")
-    space.add_argument("--seed-zoo", action="store_true", help="evaluate the family's canonical architectures first")
-    data = p.add_argument_group("data and training")
-    data.add_argument("--dataset", default="digits",
-                      help="digits (embedded), cifar10, cifar100, mnist, fashion_mnist, imagefolder")
-    data.add_argument("--data-dir", help="folder with the dataset files (torchvision layout)")
-    data.add_argument("--resolution", type=int, help="input resolution (default: the dataset's)")
-    data.add_argument("--limit", type=int, help="use at most this many images per split")
-    data.add_argument("--epochs", type=int, default=4, help="training epochs per trial")
-    data.add_argument("--batch-size", type=int, default=64)
-    data.add_argument("--lr", type=positive_float, default=0.05, help="peak learning rate (SGD, cosine)")
+    option(space, "space", type=choice("space", list_spaces()),
+           help="search space (python -m runners.spaces lists them)")
+    option(space, "objectives", type=str, help="accuracy and one or more costs: flops, params, latency "
+                                                "(accuracy,flops or accuracy:max,flops:min)")
+    option(space, "max_flops", type=flops_budget)
+    option(space, "max_params", type=positive_float)
+    option(space, "seed_zoo", action="store_true")
+    add_data_options(p.add_argument_group("data and training"), SearchSettings)
     search = p.add_argument_group("search")
-    search.add_argument("--trials", type=int, default=24, help="trials to train (over-budget samples not counted)")
-    search.add_argument("--seed", type=int, default=0)
-    search.add_argument("--sampler", choices=SAMPLERS, default="nsga2",
-                        help="Optuna sampler; grid: every point of a space without conditional or continuous "
-                             "parameters (compound, lecture), at most one trial each")
-    search.add_argument("--scheduler", choices=SCHEDULERS, default="fifo",
-                        help="asha stops weak trials early (recorded as PRUNED, never on the front)")
+    option(search, "trials", type=int)
+    option(search, "seed", type=int)
+    option(search, "sampler", type=choice("sampler", SAMPLERS))
+    option(search, "scheduler", type=choice("scheduler", SCHEDULERS))
     search.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run to its trial count")
     ray = p.add_argument_group("resources and storage")
-    ray.add_argument("--cpus-per-trial", type=positive_float, default=1.0)
-    ray.add_argument("--gpus-per-trial", type=float, default=0.0, help="fractions share a GPU between trials")
-    ray.add_argument("--concurrency", type=int, default=0, help="trials at once (0: as resources allow)")
+    option(ray, "cpus_per_trial", type=positive_float)
+    option(ray, "gpus_per_trial", type=float)
+    option(ray, "concurrency", type=int)
     ray.add_argument("--no-reuse-actors", dest="reuse_actors", action="store_false",
                      help="start a fresh Ray worker process for every trial (isolation; about 2 s more per trial)")
-    ray.add_argument("--address", help="existing Ray cluster (default: $RAY_ADDRESS, else a local instance)")
-    ray.add_argument("--storage-path", help="Ray Tune storage shared by all nodes (default: inside the run folder)")
-    ray.add_argument("--optuna-storage", help="database URL for the Optuna study, e.g. postgresql://host/db "
-                                              "(default: a journal file in the run folder)")
-    ray.add_argument("--results-dir", default="results")
-    ray.add_argument("--max-failures", type=int, default=2, help="retries of a trial whose Ray worker died")
+    option(ray, "address")
+    option(ray, "storage_path")
+    option(ray, "optuna_storage")
+    option(ray, "results_dir")
+    option(ray, "max_failures", type=int)
     return p
 
 
 def settings_from(args: argparse.Namespace):
-    from nasbench.search import SearchSettings, parse_objectives
+    from nasbench.objectives import search_objectives
+    from nasbench.search import SearchSettings
 
-    objectives = tuple(parse_objectives(args.objectives))
-    return SearchSettings(
-        space=args.space, dataset=args.dataset, data_dir=args.data_dir, resolution=args.resolution,
-        objectives=objectives, trials=args.trials, epochs=args.epochs, seed=args.seed, sampler=args.sampler,
-        scheduler=args.scheduler, cpus_per_trial=args.cpus_per_trial, gpus_per_trial=args.gpus_per_trial,
-        concurrency=args.concurrency, reuse_actors=args.reuse_actors,
-        max_flops=resolve_flops_budget(args.max_flops, args.dataset), max_params=args.max_params, seed_zoo=args.seed_zoo,
-        results_dir=os.path.abspath(args.results_dir), address=args.address,
-        storage_path=os.path.abspath(args.storage_path) if args.storage_path else None,
-        optuna_storage=args.optuna_storage, batch_size=args.batch_size, lr=args.lr, max_failures=args.max_failures,
-        limit=args.limit)
+    values = {f.name: getattr(args, f.name) for f in dataclasses.fields(SearchSettings) if hasattr(args, f.name)}
+    values["objectives"] = search_objectives(args.objectives) if isinstance(args.objectives, str) else args.objectives
+    values["results_dir"] = os.path.abspath(args.results_dir)
+    values["storage_path"] = os.path.abspath(args.storage_path) if args.storage_path else None
+    return SearchSettings(**values)
+
+
+def shorten(genome: str, width: int = 90) -> str:
+    """A genome string that fits a table cell: the stem (the same for the whole space) is left out first."""
+    if len(genome) <= width:
+        return genome
+    head, sep, rest = genome.partition("|stem:")
+    if sep and "|body:" in rest:
+        genome = f"{head}|...|body:{rest.split('|body:', 1)[1]}"
+    return genome if len(genome) <= width else genome[:width - 3] + "..."
 
 
 def print_summary(outcome) -> None:
+    from nasbench.record import describe_counts, state_counts
+
     front, table = outcome.front, outcome.trials
-    over_budget = table["failure_reason"].str.startswith("infeasible")
-    counts = table.loc[~over_budget, "state"].value_counts().to_dict()
-    print(f"\n{int((~over_budget).sum())} trials: " + ", ".join(f"{n} {s.lower()}" for s, n in sorted(counts.items()))
-          + (f"; {int(over_budget.sum())} samples over budget, not trained" if over_budget.any() else ""))
+    print(f"\n{describe_counts(state_counts(table))}")
     if len(front):
         print(f"Pareto front ({len(front)} genomes):")
-        table = front[["number", "accuracy", "test_accuracy", "flops", "params", "zoo_name", "genome"]].copy()
-        table["genome"] = table["genome"].str.slice(0, 70)
-        print(table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
-    print(f"\nwritten to {outcome.run_dir}: config.json trials.parquet trials.csv pareto.csv genomes/ pareto.png "
-          "optuna.journal")
+        shown = front[["number", "key", "accuracy", "test_accuracy", "flops", "params", "zoo_name", "genome"]].copy()
+        shown["genome"] = shown["genome"].map(shorten)
+        formats = {"accuracy": "{:.4f}".format, "test_accuracy": "{:.4f}".format, "flops": "{:,.0f}".format,
+                   "params": "{:,.0f}".format}
+        print(shown.to_string(index=False, formatters=formats))
+    written = ["config.json", "trials.parquet", "trials.csv", "pareto.csv", "genomes/", "pareto.png", "optuna.journal"]
+    print(f"\nwritten to {outcome.run_dir}: "
+          + " ".join(name for name in written if (outcome.run_dir / name.rstrip("/")).exists()))
 
 
 def given_options(argv: list[str]) -> set[str]:
@@ -135,9 +111,14 @@ def given_options(argv: list[str]) -> set[str]:
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # Ray's own tables off: this runner prints its progress
-    os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")  # one snapshot per trial is by design
+    # one experiment snapshot per trial is by design
+    os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
+    for name in ("ray.tune", "ray.train"):  # a failing trial is recorded with its reason; no traceback on the console
+        logging.getLogger(name).setLevel(logging.CRITICAL)
     from nasbench.gene import GenomeError
-    from nasbench.search import resume_search, run_search
+    from nasbench.search import resume_search, run_search, run_settings
+    from nasbench.search.runner import SearchFailed
+    from search_spaces import get_space
 
     try:
         if args.resume:
@@ -145,13 +126,18 @@ def main(argv: list[str] | None = None) -> None:
             if extra := sorted(given - {"--resume", "--trials"}):
                 fail(f"--resume continues a run with the settings in its config.json; only --trials may change "
                      f"(got {', '.join(extra)})")
-            outcome = resume_search(args.resume, **({"trials": args.trials} if "--trials" in given else {}))
+            space = get_space(run_settings(args.resume).space)
+            outcome = resume_search(args.resume, space, **({"trials": args.trials} if "--trials" in given else {}))
         else:
-            outcome = run_search(settings_from(args))
+            outcome = run_search(settings_from(args), get_space(args.space))
     except (ValueError, KeyError, GenomeError, OSError) as exc:  # OSError: unwritable results folder, disk full, ...
         fail_from(exc)
+    except SearchFailed as exc:  # not the input's fault: one line, exit code 1
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
     print_summary(outcome)
     if outcome.interrupted:
+        print(f"continue with: python -m runners.search --resume {outcome.run_dir}")
         raise SystemExit(130)  # the shell's code for Ctrl-C: the run is incomplete (resumable)
 
 

@@ -3,15 +3,10 @@ from __future__ import annotations
 
 import json
 
-import optuna
-
 from nasbench.cost import analytic_cost
-from runners.cli import fail, parser
+from nasbench.space import DEFAULT_INPUT, SearchSpace, random_samples
+from runners.cli import did_you_mean, fail, parser
 from search_spaces import get_space, list_spaces
-from search_spaces.base import SearchSpace
-
-
-MAX_DRAWS_PER_SAMPLE = 50  # with a budget: samples drawn per genome kept before giving up
 
 
 def describe(space: SearchSpace) -> dict:
@@ -20,39 +15,17 @@ def describe(space: SearchSpace) -> dict:
     for name, genome in space.members().items():
         cost = analytic_cost(genome)
         members.append({"name": name, "params": cost.params, "flops": cost.flops, "genome": genome.to_dict()})
-    return {"name": space.name, "summary": space.summary, "parameters": space.parameters(), "members": members}
-
-
-def samples(space: SearchSpace, count: int, seed: int) -> list[dict]:
-    """`count` within-budget genomes drawn by Optuna's RandomSampler(seed), with the suggestions that gave them.
-
-    Over-budget draws are told to the study as failed and drawn again, as in a search; ValueError when
-    `count` genomes within the budget are not found in MAX_DRAWS_PER_SAMPLE * count draws."""
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=seed))
-    out = []
-    for _ in range(MAX_DRAWS_PER_SAMPLE * count):
-        if len(out) == count:
-            break
-        trial = study.ask()
-        genome = space.sample(trial)
-        if space.over_budget(genome):
-            study.tell(trial, state=optuna.trial.TrialState.FAIL)
-            continue
-        cost = analytic_cost(genome)
-        out.append({"genome": genome.to_dict(), "params": cost.params, "flops": cost.flops,
-                    "parameters": trial.params})
-        study.tell(trial, 0.0)
-    if len(out) < count:
-        raise ValueError(f"only {len(out)} of {count} samples fit the budget in {MAX_DRAWS_PER_SAMPLE * count} "
-                         f"draws; raise --max-flops/--max-params")
-    return out
+    return {"name": space.name, "summary": space.summary,
+            "input": {"in_chans": space.in_chans, "resolution": space.resolution, "num_classes": space.num_classes},
+            "parameters": space.parameters(), "members": members}
 
 
 def _space_table(info: dict) -> str:
     lines = [f"{info['name']}: {info['summary']}", "  parameters:"]
     lines += [f"    {name:22s} {text}" for name, text in info["parameters"].items()]
-    lines.append("  members:")
+    shape = info["input"]
+    lines.append(f"  members (costs at {shape['in_chans']}x{shape['resolution']}x{shape['resolution']} input, "
+                 f"{shape['num_classes']} classes):")
     lines += [f"    {m['name']:30s} {m['params']:>13,d} params {m['flops']:>16,d} FLOPs" for m in info["members"]]
     return "\n".join(lines)
 
@@ -71,15 +44,15 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--sample", type=int, metavar="N", help="print N random genomes of --space instead")
     p.add_argument("--seed", type=int, default=0, help="seed of Optuna's RandomSampler for --sample")
     p.add_argument("--format", choices=("table", "json"), default="table")
-    p.add_argument("--in-chans", type=int, default=1, help="input channels")
-    p.add_argument("--resolution", type=int, default=16, help="input height and width")
-    p.add_argument("--num-classes", type=int, default=10, help="classes")
+    p.add_argument("--in-chans", type=int, default=DEFAULT_INPUT["in_chans"], help="input channels")
+    p.add_argument("--resolution", type=int, default=DEFAULT_INPUT["resolution"], help="input height and width")
+    p.add_argument("--num-classes", type=int, default=DEFAULT_INPUT["num_classes"], help="classes")
     p.add_argument("--max-flops", type=float, help="FLOP budget: samples over it are drawn again")
     p.add_argument("--max-params", type=float, help="parameter budget: samples over it are drawn again")
     args = p.parse_args(argv)
     names = [args.space] if args.space else list_spaces()
     if args.space and args.space not in list_spaces():
-        fail(f"unknown space {args.space!r}; spaces: {', '.join(list_spaces())}")
+        fail(did_you_mean("space", args.space, list_spaces()))
     if args.sample is not None and (not args.space or args.sample < 1):
         fail("--sample N needs --space NAME and N >= 1")
     try:
@@ -89,7 +62,7 @@ def main(argv: list[str] | None = None) -> None:
         fail(str(exc))
     if args.sample is not None:
         try:
-            rows = samples(spaces[0], args.sample, args.seed)
+            rows = random_samples(spaces[0], args.sample, args.seed)
         except ValueError as exc:
             fail(str(exc))
         print(json.dumps(rows, indent=2) if args.format == "json" else _sample_table(rows))

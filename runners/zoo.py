@@ -1,114 +1,189 @@
-"""python -m runners.zoo: the lecture zoo with exact parameter and fvcore FLOP counts."""
+"""python -m runners.zoo: the lecture zoo with exact parameter and FLOP counts (analytic; `--fvcore` cross-checks)."""
 from __future__ import annotations
 
+import argparse
 import json
 import sys
+import textwrap
 from pathlib import Path
 
 import torch
 
 from nasbench import Genome, GenomeError, zoo
 from nasbench.cost import analytic_cost, count_params, fvcore_cost
-from runners.cli import fail, parser
+from runners.cli import did_you_mean, fail, parser
+
+REFERENCE_WIDTH = 44  # the table's last column, the reference, wraps at word boundaries to this width
+RIGHT_ALIGNED = ("input", "params", "FLOPs", "ref params")
+NOT_BUILT = "not built"  # `match` of a torchvision/timm reference that was not built (no --fvcore)
 
 
-def zoo_row(entry, use_fvcore: bool = True) -> dict:
-    """One table row: genome costs (fvcore and analytic) beside the reference's parameter count."""
-    genome = entry.genome.resolved()
-    analytic = analytic_cost(genome)
-    measured = fvcore_cost(genome) if use_fvcore else None
-    ref = entry.reference
+def genome_costs(genome: Genome, use_fvcore: bool) -> dict:
+    """`params` and `flops` (analytic, equal to fvcore's by construction); with `use_fvcore` also fvcore's counts
+    on the built model, its activation count and whether it agrees with the analytic one."""
+    resolved = genome.resolved()
+    analytic = analytic_cost(resolved)
+    costs = {"params": analytic.params, "flops": analytic.flops}
+    if use_fvcore:
+        measured = fvcore_cost(resolved)
+        costs.update(fvcore_params=measured.params, fvcore_flops=measured.flops, activations=measured.activations,
+                     fvcore_agrees=(measured.params, measured.flops) == (analytic.params, analytic.flops))
+    return costs
+
+
+def reference_params(ref: zoo.Reference, build_models: bool) -> int | None:
+    """The reference's parameter count: the paper's (None where it gives none), or, when `build_models`, that of
+    the torchvision/timm model built without weights on the meta device (None when not built)."""
     if ref.source == "paper":
-        ref_params = ref.params
-    else:
-        with torch.device("meta"):
-            ref_params = count_params(zoo.reference_model(ref))
-    params = measured.params if measured else analytic.params
-    return {
-        "name": entry.name,
-        "family": entry.family,
-        "in_chans": genome.in_chans,
-        "resolution": genome.resolution,
-        "num_classes": genome.num_classes,
-        "params": params,
-        "flops": measured.flops if measured else analytic.flops,
-        "activations": measured.activations if measured else None,
-        "analytic_params": analytic.params,
-        "analytic_flops": analytic.flops,
-        "reference": ref.label,
-        "reference_params": ref_params,
-        "match": "exact" if ref_params == params else ("n/a" if ref_params is None else f"{params - ref_params:+,d}"),
-        "note": ref.note,
-    }
+        return ref.params
+    if not build_models:
+        return None
+    with torch.device("meta"):
+        return count_params(zoo.reference_model(ref))
+
+
+def match(params: int, ref_params: int | None, ref: zoo.Reference) -> str:
+    """'exact', the difference ('+1,024'), 'n/a' (the paper gives no count) or NOT_BUILT."""
+    if ref_params is not None:
+        return "exact" if ref_params == params else f"{params - ref_params:+,d}"
+    return "n/a" if ref.source == "paper" else NOT_BUILT
+
+
+def zoo_row(entry: zoo.ZooEntry, use_fvcore: bool = False) -> dict:
+    """One table row: the genome's costs beside its reference's parameter count."""
+    genome = entry.genome.resolved()
+    row = {"name": entry.name, "family": entry.family, "in_chans": genome.in_chans,
+           "resolution": genome.resolution, "num_classes": genome.num_classes, **genome_costs(genome, use_fvcore)}
+    ref = entry.reference
+    ref_params = reference_params(ref, build_models=use_fvcore)
+    return {**row, "reference": ref.label, "reference_params": ref_params,
+            "match": match(row["params"], ref_params, ref), "note": ref.note}
 
 
 def read_genome(text: str) -> Genome:
     """A genome from a JSON file, JSON text or a `Genome.to_str()` id (parsed as data, never evaluated)."""
     if not text.lstrip().startswith("{") and text.endswith(".json"):
         try:
-            text = Path(text).read_text()
-        except OSError as exc:
-            raise GenomeError("genome", f"cannot read {text}: {exc.strerror}") from None
+            text = Path(text).read_text(encoding="utf-8-sig")  # a byte-order mark is not part of the JSON
+        except (OSError, UnicodeDecodeError) as exc:
+            raise GenomeError("genome", f"cannot read {text}: {getattr(exc, 'strerror', None) or exc}") from None
+    text = text.removeprefix("\ufeff")
     return Genome.from_json(text) if text.lstrip().startswith("{") else Genome.from_str(text)
 
 
-def genome_row(genome: Genome, use_fvcore: bool = True) -> dict:
-    """Costs of one genome: fvcore (unless use_fvcore=False) and analytic, which must agree."""
+def genome_row(genome: Genome, use_fvcore: bool = False) -> dict:
+    """Costs of one genome (see `genome_costs`)."""
     resolved = genome.resolved()
-    analytic = analytic_cost(resolved)
-    measured = fvcore_cost(resolved) if use_fvcore else None
     return {"genome": genome.to_str(), "key": genome.key(), "in_chans": resolved.in_chans,
             "resolution": resolved.resolution, "num_classes": resolved.num_classes,
-            "params": measured.params if measured else analytic.params,
-            "flops": measured.flops if measured else analytic.flops,
-            "activations": measured.activations if measured else None,
-            "analytic_params": analytic.params, "analytic_flops": analytic.flops}
+            **genome_costs(resolved, use_fvcore)}
+
+
+def _field(name: str, value: object) -> str:
+    """'          params: 269,722'."""
+    shown = f"{value:,d}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
+    return f"{name:>16s}: {shown}"
+
+
+def _cells(row: dict) -> dict[str, str]:
+    """One zoo row as table cells, the reference last (it wraps)."""
+    cells = {"name": row["name"], "input": f"{row['in_chans']}x{row['resolution']}x{row['resolution']}",
+             "params": f"{row['params']:,d}", "FLOPs": f"{row['flops']:,d}"}
+    if "fvcore_agrees" in row:
+        cells["fvcore"] = "same" if row["fvcore_agrees"] else "DIFFERS"
+    ref_params = row["reference_params"]
+    return {**cells, "ref params": "-" if ref_params is None else f"{ref_params:,d}", "match": row["match"],
+            "reference": row["reference"]}
+
+
+def _align(cells: dict[str, str], widths: dict[str, int]) -> str:
+    return " ".join(cells[name].rjust(width) if name in RIGHT_ALIGNED else cells[name].ljust(width)
+                    for name, width in widths.items())
+
+
+def _wrap(text: str) -> list[str]:
+    """`text` in lines of at most REFERENCE_WIDTH characters, broken at spaces only (a longer word stays whole)."""
+    return textwrap.wrap(text, REFERENCE_WIDTH, break_long_words=False, break_on_hyphens=False) or [""]
+
+
+def _footer(rows: list[dict]) -> list[str]:
+    """What the table's words mean, the fvcore verdict and the entries' notes."""
+    lines = [""]
+    if any(r["match"] == NOT_BUILT for r in rows):
+        lines.append(f"{NOT_BUILT}: torchvision/timm references are built (no weights) and counted only with --fvcore; "
+                     "tests/test_zoo.py checks that each equals params exactly.")
+    checked = [r for r in rows if "fvcore_agrees" in r]
+    if checked:
+        differing = [r["name"] for r in checked if not r["fvcore_agrees"]]
+        verdict = f"; it differs for {', '.join(differing)}." if differing else "."
+        lines.append(f"fvcore equals the analytic params and FLOPs for {len(checked) - len(differing)} of "
+                     f"{len(checked)} architectures{verdict}")
+    notes = [f"- {r['name']}: {r['note']}" for r in rows if r["note"]]
+    return lines + (["", "Notes:", *notes] if notes else [])
 
 
 def _table(rows: list[dict]) -> str:
-    header = f"{'name':34s} {'input':>11s} {'params':>13s} {'fvcore FLOPs':>16s}  {'reference':32s} {'ref params':>13s}  match"
-    lines = [header, "-" * len(header)]
-    for r in rows:
-        size = f"{r['in_chans']}x{r['resolution']}x{r['resolution']}"
-        ref_params = "-" if r["reference_params"] is None else f"{r['reference_params']:,d}"
-        lines.append(f"{r['name']:34s} {size:>11s} {r['params']:>13,d} {r['flops']:>16,d}  {r['reference']:32.32s} "
-                     f"{ref_params:>13s}  {r['match']}")
-    notes = [f"- {r['name']}: {r['note']}" for r in rows if r["note"]]
-    return "\n".join(lines + (["", "Notes:"] + notes if notes else []))
+    """The zoo as a fixed-width table; the reference column wraps onto continuation lines, never inside a word."""
+    cells = [_cells(r) for r in rows]
+    widths = {name: max(len(name), *(len(c[name]) for c in cells)) for name in cells[0] if name != "reference"}
+    header = _align({name: name for name in widths}, widths) + "  reference"
+    indent = " " * (len(header) - len("reference"))
+    lines = [header, "-" * (len(indent) + REFERENCE_WIDTH)]
+    for c in cells:
+        first, *more = _wrap(c["reference"])
+        lines += [f"{_align(c, widths)}  {first}", *(indent + part for part in more)]
+    return "\n".join(lines + _footer(rows))
 
 
-def main(argv: list[str] | None = None) -> None:
-    p = parser("zoo", "Every lecture architecture as a genome, with exact params and fvcore FLOPs (1 multiply-add = "
-                      "1 FLOP) beside the torchvision/timm/paper reference.")
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = parser("zoo", "Every lecture architecture as a genome, with exact params and FLOPs (1 multiply-add = 1 FLOP) "
+                      "beside the torchvision/timm/paper reference. The counts are analytic, equal to fvcore's on "
+                      "the built model by construction; --fvcore checks that.")
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.add_argument("--name", help="print this architecture's genome as JSON (what Genome.from_json reads)")
     p.add_argument("--family", help="only this family (resnet, densenet, ...)")
     p.add_argument("--genome", metavar="JSON_OR_ID",
                    help="cost of one genome instead of the zoo: a .json file, JSON text or a Genome.to_str() id")
-    p.add_argument("--analytic", action="store_true", help="skip fvcore and report the analytic counts (fast)")
-    args = p.parse_args(argv)
-    if args.genome is not None:
-        try:
-            row = genome_row(read_genome(args.genome), use_fvcore=not args.analytic)
-        except GenomeError as exc:
-            fail(str(exc))
-        print(json.dumps(row, indent=2) if args.format == "json" else
-              "\n".join(f"{k:>16s}: {v:,}" if isinstance(v, int) else f"{k:>16s}: {v}" for k, v in row.items()))
-        return
-    if args.name:
-        if args.name not in zoo.names():
-            fail(f"unknown architecture {args.name!r}; run `python -m runners.zoo` to list them")
-        print(zoo.get(args.name).to_json(indent=2))
-        return
+    checks = p.add_mutually_exclusive_group()
+    checks.add_argument("--fvcore", action="store_true",
+                        help="cross-check, slow (minutes for the whole zoo): count each genome with fvcore on the "
+                             "built model beside the analytic count, and build each torchvision/timm reference "
+                             "(no weights) to count its params")
+    checks.add_argument("--analytic", action="store_true",
+                        help="analytic counts only, the default (kept so that older commands still work)")
+    return p.parse_args(argv)
+
+
+def print_genome(args: argparse.Namespace) -> None:
+    try:
+        row = genome_row(read_genome(args.genome), use_fvcore=args.fvcore)
+    except (GenomeError, ValueError) as exc:  # ValueError: too large to build (TooLargeError)
+        fail(str(exc))
+    print(json.dumps(row, indent=2) if args.format == "json" else "\n".join(_field(k, v) for k, v in row.items()))
+
+
+def print_zoo(args: argparse.Namespace) -> None:
     entries = [e for e in zoo.all_entries() if not args.family or e.family == args.family]
     if not entries:
         fail(f"no family {args.family!r}; families: {', '.join(sorted({e.family for e in zoo.all_entries()}))}")
     rows = []
     for i, entry in enumerate(entries, 1):
-        if args.format == "table":
+        if args.fvcore and args.format == "table":
             print(f"[{i}/{len(entries)}] {entry.name}", file=sys.stderr, flush=True)
-        rows.append(zoo_row(entry, use_fvcore=not args.analytic))
+        rows.append(zoo_row(entry, use_fvcore=args.fvcore))
     print(json.dumps(rows, indent=2) if args.format == "json" else _table(rows))
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    if args.genome is not None:
+        print_genome(args)
+    elif args.name:
+        if args.name not in zoo.names():
+            fail(did_you_mean("architecture", args.name, zoo.names()))
+        print(zoo.get(args.name).to_json(indent=2))
+    else:
+        print_zoo(args)
 
 
 if __name__ == "__main__":

@@ -6,11 +6,13 @@
 """
 from __future__ import annotations
 
+import difflib
 import importlib
 import inspect
 import pkgutil
 
-from search_spaces.base import SearchSpace
+from nasbench.errors import SettingError
+from nasbench.space import SearchSpace
 
 _INFRASTRUCTURE = {"base"}
 
@@ -36,13 +38,14 @@ def list_spaces() -> list[str]:
     return sorted(SPACES)
 
 
-def get_space(name: str, *, in_chans: int = 1, resolution: int = 16, num_classes: int = 10,
-              max_flops: float | None = None, max_params: float | None = None) -> SearchSpace:
-    """The named space for one input (defaults: the digits dataset, 1x16x16, 10 classes)."""
+def get_space(name: str, **inputs) -> SearchSpace:
+    """The named space for one input: keywords in_chans, resolution, num_classes (defaults: the embedded digits
+    data, `nasbench.space.DEFAULT_INPUT`), max_flops, max_params."""
     if name not in SPACES:
-        raise ValueError(f"unknown search space {name!r}; spaces: {', '.join(list_spaces())}")
-    return SPACES[name](in_chans=in_chans, resolution=resolution, num_classes=num_classes, max_flops=max_flops,
-                        max_params=max_params)
+        close = difflib.get_close_matches(name, list_spaces(), n=1)
+        hint = f"did you mean {close[0]}? " if close else ""
+        raise SettingError(f"unknown search space {name!r}; {hint}(spaces: {', '.join(list_spaces())})", "space")
+    return SPACES[name](**inputs)
 
 
 __all__ = ["SPACES", "SearchSpace", "get_space", "list_spaces"]

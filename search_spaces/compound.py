@@ -1,6 +1,6 @@
 """EfficientNet's compound-coefficient grid at phi=1: alpha (depth) and beta (width) on a grid, gamma (resolution)
 derived from the constraint alpha * beta^2 * gamma^2 ~= 2, applied to the small EfficientNet baseline of
-`nasbench.scaling_empirical` (B0 at width 0.25, depth 0.5, CIFAR-style strides on small inputs).
+`nasbench.scaling.baselines` (B0 at width 0.25, depth 0.5, CIFAR-style strides on small inputs).
 
 The grid keeps every point feasible: alpha <= 1.45 and beta <= 1.2 give alpha * beta^2 <= 2.09, so gamma >= 1 (it is
 1 where alpha * beta^2 is already above 2) and the product lies in [1.9, 2.1] (gamma is rounded to 0.01)."""
@@ -10,8 +10,9 @@ import math
 from typing import Any
 
 from nasbench.genome import Genome
-from nasbench.scaling_empirical import baseline, scaled
-from search_spaces.base import Real, SearchSpace
+from nasbench.scaling.baselines import baseline
+from nasbench.scaling.phi import scaled
+from nasbench.space import Real, SearchSpace
 
 TARGET = 2.0  # alpha * beta^2 * gamma^2 at phi=1: each unit of phi doubles the FLOPs
 PHI = 1.0

@@ -8,21 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from nasbench.blocks.conv import ConvGene, PoolGene
 from nasbench.blocks.dense import DenseGene, TransitionGene
-from nasbench.blocks.tally import window_out
+from nasbench.blocks.tally import Shape, window_out
 from nasbench.genome import Genome, Stage
 from nasbench.head import Head
-from search_spaces.base import SMALL_INPUT, Categorical, Integer, SearchSpace
+from nasbench.space import Categorical, Integer, SearchSpace
+from nasbench.zoo.stems import SMALL_INPUT, make_stem, read_stem
+from search_spaces.base import advance_all
 
 MAX_BLOCKS = 4
-
-
-def densenet_stem(kind: str, width: int, act: str) -> tuple[Stage, ...]:
-    if kind == "imagenet":
-        return (Stage(ConvGene(channels=width, kernel=7, act=act), 1, 2),
-                Stage(PoolGene(mode="max", kernel=3, padding=1), 1, 2))
-    return (Stage(ConvGene(channels=width, kernel=3, norm="none", act="none")),)
 
 
 class DenseNetFamily(SearchSpace):
@@ -52,8 +46,8 @@ class DenseNetFamily(SearchSpace):
         compression = self.suggest(trial, "compression")
         act = self.suggest(trial, "act")
         n_blocks = self.suggest(trial, "blocks")
-        stem = densenet_stem(stem_kind, 2 * growth, act)
-        size = self.resolution if stem_kind == "cifar" else window_out(window_out(self.resolution, 7, 2, 3), 3, 2, 1)
+        stem = make_stem(stem_kind, 2 * growth, act, norm_act=stem_kind != "cifar")  # CIFAR: one bare 3x3 conv
+        size = advance_all(Shape(self.in_chans, self.resolution, self.resolution), stem).h
         stages = []
         for i in range(n_blocks):
             stages.append(Stage(DenseGene(growth=growth, bn_size=bn_size, act=act), self.suggest(trial, f"layers_{i}")))
@@ -68,7 +62,7 @@ class DenseNetFamily(SearchSpace):
         blocks = [s for s in genome.stages if s.block.kind == "dense"]
         transitions = [s.block for s in genome.stages if s.block.kind == "transition"]
         first = blocks[0].block
-        params = {"stem": "cifar" if len(genome.stem) == 1 else "imagenet", "growth": first.growth,
+        params = {"stem": read_stem(genome.stem).kind, "growth": first.growth,
                   "bn_size": first.bn_size, "compression": transitions[0].compression if transitions else 0.5,
                   "act": first.act, "blocks": len(blocks)}
         params.update({f"layers_{i}": s.depth for i, s in enumerate(blocks)})

@@ -10,8 +10,9 @@ import dataclasses
 from typing import Any
 
 from nasbench.genome import Genome, Scaling, Stage
+from nasbench.space import Categorical, Integer, Real, SearchSpace
 from nasbench.zoo.efficientnets import COEFFICIENTS, efficientnet_b0_genome
-from search_spaces.base import SMALL_INPUT, Categorical, Integer, Real, SearchSpace
+from nasbench.zoo.stems import SMALL_INPUT
 
 VARIANTS = {name.rsplit("_", 1)[1]: (width, depth) for name, (width, depth, _) in COEFFICIENTS.items()}
 

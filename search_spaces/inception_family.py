@@ -12,14 +12,21 @@ import dataclasses
 from typing import Any
 
 from nasbench.blocks.conv import ConvGene, PoolGene
-from nasbench.blocks.inception import (InceptionAGene, InceptionBGene, InceptionCGene, InceptionDGene,
-                                       InceptionEGene, InceptionV1Gene)
+from nasbench.blocks.inception import (
+    InceptionAGene,
+    InceptionBGene,
+    InceptionCGene,
+    InceptionDGene,
+    InceptionEGene,
+    InceptionV1Gene,
+)
 from nasbench.blocks.tally import Shape
 from nasbench.blocks.xception import SepConvGene, XceptionGene
 from nasbench.genome import Genome, Stage
 from nasbench.head import Head
-from search_spaces.base import (SMALL_INPUT, Categorical, Integer, SearchSpace, advance, advance_all,
-                                merge_repeats)
+from nasbench.space import Categorical, Integer, SearchSpace
+from nasbench.zoo.stems import SMALL_INPUT
+from search_spaces.base import advance, advance_all, merge_repeats
 
 MAX_MODULES = 5
 V3_MODULES = (InceptionAGene, InceptionCGene, InceptionEGene)  # the module of each group

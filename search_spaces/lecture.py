@@ -6,7 +6,18 @@ from typing import Any
 
 from nasbench import zoo
 from nasbench.genome import Genome
-from search_spaces.base import Categorical, SearchSpace
+from nasbench.space import Categorical, SearchSpace
+
+
+def family_classes() -> list[type[SearchSpace]]:
+    """Every space class defined so far that adapts zoo architectures (the package imports all families first)."""
+    found, pending = [], list(SearchSpace.__subclasses__())
+    while pending:
+        cls = pending.pop(0)
+        pending.extend(cls.__subclasses__())
+        if cls.zoo_families:
+            found.append(cls)
+    return found
 
 
 class LectureSpace(SearchSpace):
@@ -28,10 +39,8 @@ class LectureSpace(SearchSpace):
     def members(self) -> dict[str, Genome]:
         """Each zoo architecture as its family's space adapts it, in zoo order."""
         if self._members is None:
-            from search_spaces import SPACES
-
             spaces = [cls(in_chans=self.in_chans, resolution=self.resolution, num_classes=self.num_classes)
-                      for cls in SPACES.values() if cls is not LectureSpace]
+                      for cls in family_classes()]
             adapted = {name: genome for space in spaces for name, genome in space.members().items()}
             self._members = {name: adapted[name] for name in zoo.names() if name in adapted}
         return dict(self._members)

@@ -14,7 +14,8 @@ from nasbench.blocks.mobile import DepthwiseSeparableGene, MBConvGene
 from nasbench.blocks.shuffle import ShuffleV1Gene, ShuffleV2Gene
 from nasbench.genome import Genome, Scaling, Stage
 from nasbench.head import Head
-from search_spaces.base import SMALL_INPUT, Categorical, Integer, SearchSpace
+from nasbench.space import Categorical, Integer, SearchSpace
+from nasbench.zoo.stems import SMALL_INPUT
 
 MAX_STAGES = 7
 MIN_WIDTH, MAX_WIDTH = 8, 1024

@@ -7,37 +7,14 @@ import math
 from typing import Any
 
 from nasbench.blocks.attention import ATTENTIONS
-from nasbench.blocks.conv import ConvGene, PoolGene
 from nasbench.blocks.residual import ORDERS, SHORTCUTS, BasicGene, BottleneckGene
 from nasbench.genome import Genome, Stage
 from nasbench.head import Head
-from search_spaces.base import SMALL_INPUT, Categorical, Integer, SearchSpace
+from nasbench.space import Categorical, Integer, SearchSpace
+from nasbench.zoo.stems import SMALL_INPUT, STEM_KINDS, make_stem, read_stem
 
 MAX_STAGES = 4
 MAX_DEPTHS = (18, 18, 36, 8)  # units per stage: CIFAR ResNet-110 has 18 in each, ResNet-152 (3, 8, 36, 3)
-STEMS = ("imagenet", "cifar", "deep")
-
-
-def resnet_stem(kind: str, width: int, act: str, norm_act: bool = True) -> tuple[Stage, ...]:
-    """imagenet: 7x7/2 conv + 3x3/2 max pool; cifar: one 3x3 conv; deep: three 3x3 convs (/2) + max pool (ResNet-C).
-
-    norm_act=False leaves BN and activation off the last conv (pre-activation networks start with them)."""
-    last = dict(norm="batch", act=act) if norm_act else dict(norm="none", act="none")
-    pool = Stage(PoolGene(mode="max", kernel=3, padding=1), 1, 2)
-    if kind == "imagenet":
-        return Stage(ConvGene(channels=width, kernel=7, **last), 1, 2), pool
-    if kind == "cifar":
-        return (Stage(ConvGene(channels=width, kernel=3, **last)),)
-    half = max(1, width // 2)
-    return (Stage(ConvGene(channels=half, kernel=3, act=act), 1, 2), Stage(ConvGene(channels=half, kernel=3, act=act)),
-            Stage(ConvGene(channels=width, kernel=3, **last)), pool)
-
-
-def read_stem(stem: tuple[Stage, ...]) -> dict[str, Any]:
-    """The stem kind, width and whether its last conv has BN + activation."""
-    convs = [s.block for s in stem if s.block.kind == "conv"]
-    kind = "cifar" if len(stem) == 1 else ("imagenet" if len(convs) == 1 else "deep")
-    return {"stem": kind, "width": convs[-1].channels, "norm_act": convs[-1].norm != "none"}
 
 
 class ResNetFamily(SearchSpace):
@@ -48,7 +25,7 @@ class ResNetFamily(SearchSpace):
 
     def declare(self):
         specs = {
-            "stem": Categorical(STEMS, "7x7/2 conv + max pool, one 3x3 conv (small inputs), or three 3x3 convs"),
+            "stem": Categorical(STEM_KINDS, "7x7/2 conv + max pool, one 3x3 conv (small inputs), or three 3x3 convs"),
             "block": Categorical(("basic", "bottleneck"), "two 3x3 convs, or 1x1-3x3-1x1 with 4x wider output"),
             "order": Categorical(ORDERS, "where BN and activation sit (He et al. 2016; full_preact = ResNet v2)"),
             "stem_norm_act": Categorical((True, False), "BN + activation on the stem's last conv",
@@ -85,17 +62,17 @@ class ResNetFamily(SearchSpace):
             gene = (BasicGene(channels=w * k, **unit) if block == "basic"
                     else BottleneckGene(channels=4 * w, mid=w * k, groups=groups, **unit))
             stages.append(Stage(gene, self.suggest(trial, f"depth_{i}"), 1 if i == 0 else 2))
-        return Genome(stages=tuple(stages), stem=resnet_stem(stem_kind, width, unit["act"], stem_norm_act),
+        return Genome(stages=tuple(stages), stem=make_stem(stem_kind, width, unit["act"], stem_norm_act),
                       head=Head(pre_act=order == "full_preact", act=unit["act"]), in_chans=self.in_chans,
                       resolution=self.resolution, num_classes=self.num_classes)
 
     def read(self, genome: Genome) -> dict[str, Any]:
         stem = read_stem(genome.stem)
         first = genome.stages[0].block
-        width = stem["width"]
-        params = {"stem": stem["stem"], "block": first.kind, "order": first.order, "shortcut": first.shortcut,
+        width = stem.width
+        params = {"stem": stem.kind, "block": first.kind, "order": first.order, "shortcut": first.shortcut,
                   "attn": first.attn, "act": first.act, "width": width, "dropout": first.dropout,
-                  "stages": len(genome.stages), "stem_norm_act": stem["norm_act"]}
+                  "stages": len(genome.stages), "stem_norm_act": stem.norm_act}
         if first.kind == "bottleneck":
             params.update(k=first.mid // width, groups=first.groups)
         else:

@@ -15,7 +15,9 @@ from nasbench.blocks.nin import MlpConvGene
 from nasbench.blocks.tally import window_out
 from nasbench.genome import Genome, Stage
 from nasbench.head import Head
-from search_spaces.base import SMALL_INPUT, Categorical, Integer, SearchSpace, merge_repeats
+from nasbench.space import Categorical, Integer, SearchSpace
+from nasbench.zoo.stems import SMALL_INPUT
+from search_spaces.base import merge_repeats
 
 MAX_STAGES = 6
 MAX_CONVS = 4
@@ -124,7 +126,8 @@ class VGGFamily(SearchSpace):
             else:
                 stages.append(Stage(gene, convs, first_stride))
             if down in ("max", "avg") and window_out(size, pool_kernel, 2, pool_pad, pool_ceil) >= 1:
-                stages.append(Stage(PoolGene(mode=down, kernel=pool_kernel, padding=pool_pad, ceil_mode=pool_ceil), 1, 2))
+                pool = PoolGene(mode=down, kernel=pool_kernel, padding=pool_pad, ceil_mode=pool_ceil)
+                stages.append(Stage(pool, 1, 2))
                 size = window_out(size, pool_kernel, 2, pool_pad, pool_ceil)
             chans = out
         return Genome(stages=merge_repeats(stages), head=self._head(trial, act), in_chans=self.in_chans,

@@ -2,6 +2,7 @@
 import dataclasses
 import itertools
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,14 +12,28 @@ import pandas as pd
 import pytest
 
 from nasbench import Genome, Stage, zoo
-from nasbench.analysis import (attribute_effects, compare, default_reference, edf, expand_genomes, hypervolume,
-                               hypervolume_of, hypervolume_over_trials, load_run, load_runs, nondominated,
-                               parse_objectives, parse_reference, pareto_front)
-from nasbench.analysis_report import markdown_table
+from nasbench.analysis import (
+    attribute_effects,
+    compare,
+    default_reference,
+    edf,
+    expand_genomes,
+    hypervolume,
+    hypervolume_of,
+    hypervolume_over_trials,
+    load_run,
+    load_runs,
+    nondominated,
+    pareto_front,
+    parse_objectives,
+    parse_reference,
+)
+from nasbench.analysis.report import describe_reference, markdown_table
 from nasbench.cost import analytic_cost
 from runners.analyze import main as analyze_main
 
 ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "results" / "example"  # a committed run written before the INFEASIBLE state: FAIL "infeasible: ..."
 ACC_FLOPS = {"accuracy": "max", "flops": "min"}
 
 
@@ -161,11 +176,12 @@ def test_default_reference_lets_every_eligible_point_count():
 def test_compare_two_runs():
     a = pd.DataFrame({"run_id": "a", "state": ["COMPLETE", "COMPLETE", "PRUNED"], "accuracy": [0.9, 0.95, 0.3],
                       "flops": [100, 200, 10]})
-    b = pd.DataFrame({"run_id": "b", "state": ["COMPLETE", "COMPLETE", "COMPLETE", "FAIL"],
-                      "accuracy": [0.92, 0.94, 0.8, np.nan], "flops": [100, 300, 50, 70]})
+    b = pd.DataFrame({"run_id": "b", "state": ["COMPLETE", "COMPLETE", "COMPLETE", "FAIL", "INFEASIBLE"],
+                      "accuracy": [0.92, 0.94, 0.8, np.nan, np.nan], "flops": [100, 300, 50, 70, 900]})
     table = compare([a, b], ACC_FLOPS, {"accuracy": 0.5, "flops": 400})
-    assert table.loc["a", ["trials", "complete", "pruned", "failed", "front_size"]].tolist() == [3, 2, 1, 0, 2]
-    assert table.loc["b", ["trials", "complete", "pruned", "failed", "front_size"]].tolist() == [4, 3, 0, 1, 3]
+    counts = ["trials", "complete", "pruned", "failed", "infeasible", "front_size"]
+    assert table.loc["a", counts].tolist() == [3, 2, 1, 0, 0, 2]
+    assert table.loc["b", counts].tolist() == [4, 3, 0, 1, 1, 3]  # trials: trained ones; over budget is not
     assert table.loc["a", "hypervolume"] == pytest.approx(300 * 0.4 + 200 * 0.05)
     assert table.loc["b", "hypervolume"] == pytest.approx(350 * 0.3 + 300 * 0.12 + 100 * 0.02)
     assert table.loc["a", "dominated_by:b"] == 0.5  # (100, .90) by (100, .92)
@@ -207,10 +223,22 @@ def test_markdown_table_escapes_pipes():
                                  "| i=3\\|body:x | 40000000 | 0.91234 |"]
 
 
+def test_reference_is_explained_in_one_line():
+    default = describe_reference({"accuracy": -0.0041667, "flops": 5e8}, ACC_FLOPS, given=False)
+    assert default == (
+        "Hypervolume reference: accuracy=-0.0041667, flops=500000000 (each objective's worst value over all runs, "
+        "pushed out by 10% of its range; a negative accuracy is fine, it only has to be worse than every trial). "
+        "Hypervolume: the area a front dominates up to this point; larger is better.")
+    given = describe_reference({"accuracy": 0.5, "flops": 5e8, "params": 1e6}, {**ACC_FLOPS, "params": "min"}, True)
+    assert given == ("Hypervolume reference: accuracy=0.5, flops=500000000, params=1000000 (as given). "
+                     "Hypervolume: the volume a front dominates up to this point; larger is better.")
+
+
 def test_parse_objectives_and_reference():
-    assert parse_objectives("accuracy:max, flops:min") == ACC_FLOPS
+    assert parse_objectives("accuracy:max, flops:min") == parse_objectives("accuracy,flops") == ACC_FLOPS
+    assert parse_objectives("test_accuracy:max") == {"test_accuracy": "max"}
     assert parse_reference("accuracy=0,flops=5e8") == {"accuracy": 0.0, "flops": 5e8}
-    for bad in ("accuracy", "accuracy:up", "", "a:max,a:min"):
+    for bad in ("test_accuracy", "accuracy:up", "accuracy:min", "", "a:max,a:min"):
         with pytest.raises(ValueError):
             parse_objectives(bad)
     with pytest.raises(ValueError, match="name=number"):
@@ -356,8 +384,11 @@ def test_cli_writes_report_and_plots(runs, tmp_path):
     result = analyze(*runs, "--out", out)
     assert result.returncode == 0, result.stderr
     assert "Pareto front of run_a (5 trials)" in result.stdout and "resnet56" in result.stdout
+    assert "  run_a: 8 trials trained: 6 complete, 1 pruned (stopped early), 1 failed\n" in result.stdout
     report = (out / "report.md").read_text()
-    assert "## Summary" in report and "| run_a | 8 | 6 | 1 | 1 | 5 |" in report
+    assert "## Summary" in report and "- `run_a`: 8 trials trained: 6 complete, 1 pruned (stopped early), 1 failed\n" \
+        in report and "| run_a | 5 | " in report
+    assert "`dominated_by:<run>`: share of this run's front dominated by that run's front." in report
     for name in ("fronts.png", "hypervolume.png", "edf.png"):
         assert f"]({name})" in report
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -368,23 +399,47 @@ def test_cli_defaults_to_the_first_run_folder(runs, tmp_path):
     folder.mkdir()
     for name in ("config.json", "trials.parquet"):
         (folder / name).write_bytes((runs[1] / name).read_bytes())
-    result = analyze(folder, "--objectives", "accuracy:max,params:min,flops:min")
-    assert result.returncode == 0, result.stderr
+    analyze_main([str(folder), "--objectives", "accuracy:max,params:min,flops:min"])
     assert (folder / "report.md").is_file() and (folder / "fronts.png").is_file()
 
 
-def test_cli_bad_folder_exits_2_with_one_line(tmp_path):
-    result = analyze(tmp_path)
-    assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == [
+def test_cli_on_the_example_run_reports_over_budget_samples_and_explains_the_report(tmp_path, capsys):
+    folder = tmp_path / "example"
+    shutil.copytree(EXAMPLE, folder, ignore=shutil.ignore_patterns("scaling*", "optuna.journal", "*.png"))
+    analyze_main([str(folder), "--out", str(tmp_path / "report")])
+    stdout = capsys.readouterr().out
+    run_id = json.loads((folder / "config.json").read_text())["run_id"]
+    counts = "24 trials trained: 24 complete; 7 samples over budget (not trained)\n"
+    reference = ("Hypervolume reference: accuracy=-0.0036111, flops=1.3575e+07 (each objective's worst value over "
+                 "all runs, pushed out by 10% of its range; a negative accuracy is fine, it only has to be worse than "
+                 "every trial). Hypervolume: the area a front dominates up to this point; larger is better.\n")
+    assert f"Trials:\n  {run_id}: {counts}{reference}" in stdout
+    report = (tmp_path / "report" / "report.md").read_text()
+    assert f"- `{run_id}`: {counts}\n{reference}" in report
+    assert "dominated_by" not in report  # one run: no other front to be dominated by
+    effects = report[report.index("### The 10 genome attributes with the largest accuracy effect"):]
+    assert "`effect` = the spread (largest minus smallest) of the attribute's accuracy shifts" in effects
+    assert "26 more attributes, with smaller effects, are left out" in effects  # 36 attributes take 2-12 values
+    rows = [line for line in effects.splitlines() if line.startswith("| ")][2:]  # below the header and its rule
+    assert list(dict.fromkeys(line.split(" | ")[0][2:] for line in rows)) == [
+        "stages.2.depth", "stages.2.mid", "stages.0.mid", "stages.0.channels", "stages.2.channels", "stages.1.depth",
+        "stages.2.groups", "stages.3.channels", "stem.0.channels", "stages.0.groups"]
+
+
+def test_cli_bad_folder_exits_2_with_one_line(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        analyze_main([str(tmp_path)])
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
         f"error: {tmp_path} is not a run folder: config.json is missing (run folders are written by "
         "python -m runners.search)"]
 
 
 @pytest.mark.parametrize("args, message", [
     (["{tmp}/nowhere"], "no such folder"),
-    (["{run}", "--objectives", "accuracy:up"], "not name:max or name:min"),
-    (["{run}", "--objectives", "latency:min"], "'latency' is not a column"),
+    (["{run}", "--objectives", "accuracy:up"], "is not name, name:max or name:min"),
+    (["{run}", "--objectives", "latency"], "no trial has a value for latency_ms"),
+    (["{run}", "--objectives", "accuracy,energy:min"], "'energy' is not a column"),
     (["{run}", "--reference", "accuracy=0"], "no value for flops"),
 ])
 def test_cli_bad_input_exits_2_with_one_line(runs, tmp_path, capsys, args, message):
@@ -412,7 +467,7 @@ def _front_line(figure):
 
 
 def test_front_plot_draws_the_front_as_a_staircase_and_labels_zoo_members():
-    from nasbench.analysis_plots import fronts_figure
+    from nasbench.analysis.plots import fronts_figure
 
     ax, line, points = _front_line(fronts_figure({"r": PLOT_CASE}))
     assert points == [(40, 0.70), (50, 0.80), (100, 0.90), (200, 0.95)]  # the pruned 0.99 stays off
@@ -422,10 +477,42 @@ def test_front_plot_draws_the_front_as_a_staircase_and_labels_zoo_members():
 
 
 def test_front_plot_of_three_objectives_marks_the_3d_front_without_a_staircase():
-    from nasbench.analysis_plots import fronts_figure
+    from nasbench.analysis.plots import fronts_figure
 
     objectives = {"accuracy": "max", "flops": "min", "params": "min"}
     ax, line, points = _front_line(fronts_figure({"r": PLOT_CASE}, objectives=objectives))
     # (150, 0.85) has the fewest params (5) of all, so it joins the front over three objectives
     assert points == [(40, 0.70), (50, 0.80), (100, 0.90), (150, 0.85), (200, 0.95)]
     assert line.get_linestyle() == "None" and "over accuracy, flops, params" in ax.get_title()
+
+
+CHANCE_LEVEL = pd.DataFrame({"state": "COMPLETE", "accuracy": [0.10, 0.12], "flops": [120, 300], "params": [9, 9],
+                             "zoo_name": ["lenet5", ""]})
+
+
+def test_front_plot_scales_accuracy_to_the_front_and_draws_far_trials_at_the_bottom_edge():
+    from nasbench.analysis.plots import fronts_figure
+
+    figure = fronts_figure({"r": pd.concat([PLOT_CASE, CHANCE_LEVEL], ignore_index=True)})
+    ax, _, points = _front_line(figure)
+    assert points == [(40, 0.70), (50, 0.80), (100, 0.90), (200, 0.95)]
+    # the front spans 0.70..0.95: the axis shows half that spread below it (0.575), padded by 5% of 0.575..0.95
+    bottom, top = ax.get_ylim()
+    assert (bottom, top) == pytest.approx((0.55625, 0.96875))
+    assert (0.95 - 0.70) / (top - bottom) > 0.6  # the front fills most of the axis, not its top 4%
+    (below,) = [c for c in ax.collections if c.get_label() == "r (2 below the axis)"]
+    assert np.asarray(below.get_offsets()) == pytest.approx(np.array([[120, 0.565625], [300, 0.565625]]))  # bottom band
+    faint = ax.collections[0]
+    assert sorted(faint.get_offsets()[:, 1].tolist()) == pytest.approx([0.70, 0.80, 0.84, 0.85, 0.90, 0.95])
+    labels = {t.get_text(): t.xy for t in ax.texts}
+    assert labels.keys() == {"resnet20", "lenet5"}  # the zoo member at chance level is named at the edge
+    assert labels["resnet20"] == pytest.approx((50, 0.80)) and labels["lenet5"] == pytest.approx((120, 0.565625))
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["r (front 4)", "r (2 below the axis)"]
+
+
+def test_front_plot_without_far_trials_marks_nothing_below():
+    from nasbench.analysis.plots import fronts_figure
+
+    ax = fronts_figure({"r": PLOT_CASE}).axes[0]
+    assert ax.get_ylim() == pytest.approx((0.6875, 0.9625))  # the lowest trial (0.70) is on the front
+    assert not any("below the axis" in c.get_label() for c in ax.collections)

@@ -2,15 +2,15 @@
 training, validation, paper counts and codecs."""
 import pytest
 import torch
-from torch import nn
 from timm.models.xception import Block as TimmXceptionBlock
+from torch import nn
 from torchvision.models.shufflenetv2 import InvertedResidual
 
 from nasbench import build, zoo
 from nasbench.blocks import Shape, Tally
 from nasbench.blocks.conv import ConvGene
 from nasbench.blocks.nin import MlpConvGene
-from nasbench.blocks.residual import BasicGene
+from nasbench.blocks.residual import ORDERS, SHORTCUTS, BasicGene, BottleneckGene
 from nasbench.blocks.shuffle import ShuffleV1Gene, ShuffleV2Gene
 from nasbench.blocks.xception import SepConvGene, XceptionGene
 from nasbench.cost import analytic_cost, fvcore_module_cost
@@ -313,8 +313,10 @@ def test_mean_head_pool_is_free_and_global():
     assert err.value.path == "pool_size"
 
 
-MINE = ("lenet5 alexnet alexnet_grouped alexnet_torchvision zfnet vgg11 vgg13 vgg16 vgg19 vgg11_bn vgg13_bn vgg16_bn "
-        "vgg19_bn nin nin_cifar all_cnn_c strided_cnn_c convpool_cnn_c xception shufflenet_v1_g3 shufflenet_v2_x1_0").split()
+MINE = [
+    "lenet5", "alexnet", "alexnet_grouped", "alexnet_torchvision", "zfnet", "vgg11", "vgg13", "vgg16", "vgg19",
+    "vgg11_bn", "vgg13_bn", "vgg16_bn", "vgg19_bn", "nin", "nin_cifar", "all_cnn_c", "strided_cnn_c",
+    "convpool_cnn_c", "xception", "shufflenet_v1_g3", "shufflenet_v2_x1_0"]
 
 
 @pytest.mark.parametrize("genome", [MIXED] + [zoo.get(name) for name in MINE],
@@ -334,12 +336,59 @@ def test_compact_strings():
         Genome.from_str("i=3,r=32,n=10|stem:|body:xception(c=32,r=0)|head:")
 
 
-@pytest.mark.parametrize("order", ["original", "bn_after_add", "relu_before_add", "relu_preact", "full_preact"])
-def test_residual_orderings_leave_the_skip_input_intact(order):
+@pytest.mark.parametrize("norm", ["batch", "none"])
+@pytest.mark.parametrize("order", ORDERS)
+def test_residual_orderings_leave_the_skip_input_intact(order, norm):
     """The skip adds the unit's *input*: an in-place activation on it would corrupt the sum (and autograd)."""
-    gene = BasicGene(channels=8, order=order)
+    gene = BasicGene(channels=8, order=order, norm=norm)
     unit = gene.build(8, 1).train()
     x = torch.randn(2, 8, 6, 6, requires_grad=True)
     before = x.detach().clone()
     unit(x).sum().backward()
     assert torch.equal(x.detach(), before) and torch.isfinite(x.grad).all()
+
+
+def layer_names(layers) -> str:
+    return " ".join(type(layer).__name__ for layer in layers)
+
+
+@pytest.mark.parametrize("order, pre, branch, post", [
+    ("original", "", "Conv Norm Act Conv Norm", "Act"),
+    ("bn_after_add", "", "Conv Norm Act Conv", "Norm Act"),
+    ("relu_before_add", "", "Conv Norm Act Conv Norm Act", ""),
+    ("relu_preact", "", "Act Conv Norm Act Conv Norm", ""),
+    ("full_preact", "Norm Act", "Conv Norm Act Conv", ""),
+])
+def test_residual_plan_places_norm_and_act_as_he_et_al(order, pre, branch, post):
+    """He et al. 2016, Fig. 4: the plan of a basic unit, read by both its module and its cost."""
+    plan = BasicGene(channels=8, order=order).plan(8, 1)
+    assert (layer_names(plan.pre), layer_names(plan.branch), layer_names(plan.post)) == (pre, branch, post)
+    assert plan.shortcut == ()
+    unit = BasicGene(channels=8, order=order).build(8, 1)
+    assert [len(unit.pre), len(unit.branch), len(unit.post)] == [len(plan.pre), len(plan.branch), len(plan.post)]
+
+
+@pytest.mark.parametrize("shortcut, preact_layers, original_layers", [
+    ("projection", "Conv", "Conv Norm"), ("avg_down", "Pool Conv", "Pool Conv Norm"),
+    ("zero_pad", "ZeroPad", "ZeroPad"), ("none", None, None)])
+def test_residual_plan_shortcuts(shortcut, preact_layers, original_layers):
+    """Full pre-activation: a changed-shape shortcut reads the pre-activated input and has no BN of its own."""
+    def names(plan):
+        return None if plan.shortcut is None else layer_names(plan.shortcut)
+
+    preact = BasicGene(channels=16, order="full_preact", shortcut=shortcut).plan(8, 2)
+    original = BasicGene(channels=16, shortcut=shortcut).plan(8, 2)
+    assert (names(preact), names(original)) == (preact_layers, original_layers)
+    assert (preact.shortcut_reads_pre, original.shortcut_reads_pre) == (shortcut != "none", False)
+
+
+@pytest.mark.parametrize("shortcut", SHORTCUTS)
+@pytest.mark.parametrize("order", ORDERS)
+def test_residual_unit_cost_equals_fvcore(order, shortcut):
+    """Every ordering and shortcut of a strided, widening bottleneck with attention and dropout."""
+    gene = BottleneckGene(channels=32, mid=8, groups=2, order=order, shortcut=shortcut, attn="se", dropout=0.1)
+    t = Tally()
+    out = gene.cost_with_attn(t, Shape(16, 8, 8), 2)
+    module = gene.build_with_attn(16, 2)
+    assert fvcore_module_cost(module, 16, 8, activations=False)[:2] == (t.params, t.flops)
+    assert tuple(module.eval()(torch.randn(1, 16, 8, 8)).shape[1:]) == out

@@ -8,8 +8,14 @@ from nasbench import Genome, GenomeError, Head, Scaling, Stage, build
 from nasbench.blocks import Shape, Tally
 from nasbench.blocks.conv import ConvGene
 from nasbench.blocks.dense import DenseGene, TransitionGene
-from nasbench.blocks.inception import (InceptionAGene, InceptionBGene, InceptionCGene, InceptionDGene,
-                                       InceptionEGene, InceptionV1Gene)
+from nasbench.blocks.inception import (
+    InceptionAGene,
+    InceptionBGene,
+    InceptionCGene,
+    InceptionDGene,
+    InceptionEGene,
+    InceptionV1Gene,
+)
 from nasbench.cost import analytic_cost, fvcore_module_cost
 
 # the submodules, not the same-named model functions torchvision.models exports
@@ -116,6 +122,17 @@ def test_cost_twin_equals_fvcore(gene, in_chans, stride, size):
     module = gene.build(in_chans, stride)
     assert fvcore_module_cost(module, in_chans, size, activations=False)[:2] == (t.params, t.flops)
     assert tuple(module.eval()(torch.zeros(1, in_chans, size, size)).shape[1:]) == out
+
+
+@pytest.mark.parametrize("bn_size", [0, 4])
+def test_norm_free_dense_layer_leaves_its_input_intact(bn_size):
+    """The layer concatenates its input to its output: without BN, the first activation must not act in place."""
+    layer = DenseGene(growth=4, bn_size=bn_size, norm="none").build(8, 1).train()
+    x = torch.randn(2, 8, 5, 5, requires_grad=True)
+    before = x.detach().clone()
+    y = layer(x)
+    y.sum().backward()
+    assert torch.equal(x.detach(), before) and torch.equal(y[:, :8].detach(), before)
 
 
 def test_dense_layer_counts():

@@ -161,7 +161,9 @@ def timm_table(model) -> list[tuple[int, int]]:
 
 
 def se_widths(model) -> list[int]:
-    return [m.conv_reduce.out_channels for m in model.modules() if hasattr(m, "conv_reduce")]
+    """Squeeze widths: timm's EfficientNet SqueezeExcite (conv_reduce) or timm.layers.SEModule (fc1)."""
+    return [(getattr(m, "conv_reduce", None) or m.fc1).out_channels for m in model.modules()
+            if hasattr(m, "conv_reduce") or type(m).__name__ == "SEModule"]
 
 
 @pytest.mark.parametrize("name", list(COEFFICIENTS))

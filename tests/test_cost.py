@@ -26,6 +26,7 @@ def test_lenet5_by_hand():
     assert conv_flops + fc_flops <= cost.flops == fvcore_cost(zoo.get("lenet5")).flops
 
 
+@pytest.mark.slow
 def test_fvcore_is_silent_in_a_fresh_interpreter():
     """fvcore scripts a function with torch.jit.script on import and logs unsupported ops: none of it reaches users."""
     code = ("import warnings; warnings.simplefilter('error'); from nasbench import zoo; "
@@ -47,6 +48,7 @@ def test_measure_latency_of_a_genome_and_of_a_module():
         measure_latency(model)
 
 
+@pytest.mark.slow
 def test_measure_latency_median_follows_the_work():
     """A network with 16x the FLOPs of another takes longer: the timing measures the model, not overhead."""
     torch.manual_seed(0)

@@ -2,8 +2,9 @@
 import json
 import random
 
+from conftest import first_user_of_each_block
+
 from nasbench import Genome, GenomeError, zoo
-from zoo_blocks import first_user_of_each_block
 
 BAD_VALUES = [None, "x", "", -1, 0, 1, 3, 2**40, -(2**40), 0.5, -0.5, float("nan"), float("inf"), True, False, [],
               [1, "a"], {}, {"a": 1}, "relu", "batch", 7, 64]

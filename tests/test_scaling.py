@@ -13,9 +13,10 @@ from nasbench import build, zoo
 from nasbench.cost import analytic_cost, count_params, fvcore_module_cost
 from nasbench.genome import Scaling
 from nasbench.scaling import scale_channels, scale_depth, scale_resolution
-from nasbench.scaling_empirical import (CONSTRAINT, STRATEGIES, baseline, best_coefficients, compound_product,
-                                        scaled, solve_phi)
-from nasbench.scaling_static import PAPER_TABLE2, ladder_genomes, static_rows
+from nasbench.scaling.baselines import STRATEGIES, baseline
+from nasbench.scaling.grid import CONSTRAINT, best_coefficients
+from nasbench.scaling.phi import compound_product, scaled, solve_phi
+from nasbench.scaling.static import PAPER_TABLE2, ladder_genomes, static_rows
 from runners import scale
 from search_spaces import get_space
 from search_spaces.compound import derived_gamma
@@ -171,6 +172,7 @@ def test_small_baselines_use_cifar_style_strides():
     assert baseline("mobilenet", 3, 64, 100).stem[0].stride == 2  # large inputs keep the zoo's strides
 
 
+@pytest.mark.slow
 def test_tiny_empirical_run_writes_its_tables_and_plot(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("OMP_NUM_THREADS", "1")  # tiny networks: one thread is fastest
     scale.main(["--empirical", "--baselines", "resnet", "--targets", "2,4", "--seeds", "1", "--epochs", "1",
@@ -201,7 +203,7 @@ def test_tiny_empirical_run_writes_its_tables_and_plot(tmp_path, capsys, monkeyp
     (["--static", "--bogus"], "unrecognized arguments: --bogus"),
     (["--static", "--empirical"], "not allowed with argument"),
     (["--static", "--results-dir", "/proc/nasbench-results"], "cannot create results folder /proc/nasbench-results"),
-    (["--empirical", "--results-dir", "/proc/nasbench-results"], "pass a writable --results-dir"),
+    (["--empirical", "--results-dir", "/proc/nasbench-results"], "choose a writable results folder (--results-dir)"),
     (["--empirical", "--dataset", "cifar10", "--data-dir", "/nonexistent/data"], "cifar"),
 ])
 def test_bad_flags_exit_2_with_one_line(argv, message, capsys):
@@ -211,20 +213,21 @@ def test_bad_flags_exit_2_with_one_line(argv, message, capsys):
     assert exit_info.value.code == 2 and message in err and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_tiny_grid_search_picks_feasible_coefficients_and_scales_with_them(tmp_path, monkeypatch):
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
-    scale.main(["--empirical", "--grid", "--grid-trials", "3", "--baselines", "efficientnet", "--targets", "2",
+    scale.main(["--empirical", "--grid", "--grid-trials", "2", "--baselines", "efficientnet", "--targets", "2",
                 "--seeds", "1", "--epochs", "1", "--limit", "64", "--results-dir", str(tmp_path)])
     (run_dir,) = (tmp_path / "scaling").iterdir()
     grid = pd.read_csv(run_dir / "grid.csv")
     trained = grid[grid["state"] == "COMPLETE"]
-    assert len(trained) == 3 and trained["feasible"].all()
+    assert len(trained) == 2 and trained["feasible"].all()
     assert trained["product"].between(*CONSTRAINT).all()
     chosen = json.loads((run_dir / "config.json").read_text())["compound"]
     assert tuple(chosen) == best_coefficients(grid)
     compound = pd.read_csv(run_dir / "points.csv").query("strategy == 'compound'").iloc[0]
     assert (compound["alpha"], compound["beta"], compound["gamma"]) == tuple(chosen)
     (search_run,) = (run_dir / "compound").iterdir()  # the Ray Tune + Optuna run folder of the grid search
-    assert len(pd.read_csv(search_run / "trials.csv").query("state == 'COMPLETE'")) == 3
+    assert len(pd.read_csv(search_run / "trials.csv").query("state == 'COMPLETE'")) == 2
     assert json.loads((search_run / "config.json").read_text())["settings"]["sampler"] == "grid"
-    assert len(set(zip(trained["alpha"], trained["beta"]))) == 3, "distinct grid points"
+    assert len(set(zip(trained["alpha"], trained["beta"]))) == 2, "distinct grid points"

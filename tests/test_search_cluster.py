@@ -1,8 +1,10 @@
 """A search on a two-node Ray cluster (both nodes on localhost) schedules trials on both nodes."""
+import pytest
 import ray
+from conftest import search, search_settings, trained_rows
 from ray.cluster_utils import Cluster
 
-from nasbench.search import SearchSettings, run_search
+pytestmark = pytest.mark.slow
 
 
 def test_trials_run_on_both_nodes(tmp_path):
@@ -15,12 +17,11 @@ def test_trials_run_on_both_nodes(tmp_path):
     try:
         # with actor reuse, the head node's warm actor may take every trial while the worker's actor starts up;
         # a fresh actor per trial keeps each trial on the node where its resources were reserved
-        outcome = run_search(SearchSettings(space="resnet_family", trials=2, epochs=1, limit=128, batch_size=32,
-                                            max_flops=5e6, reuse_actors=False, results_dir=str(tmp_path),
-                                            address=cluster.address))
+        outcome = search(search_settings(tmp_path, trials=2, limit=128, reuse_actors=False,
+                                         address=cluster.address))
     finally:
         cluster.shutdown()
-    table = outcome.trials[~outcome.trials["failure_reason"].str.startswith("infeasible")]
+    table = trained_rows(outcome.trials)
     assert len(table) == 2 and set(table["state"]) <= {"COMPLETE", "FAIL"}
     nodes = set(table["node_id"])
     assert nodes == node_ids, nodes

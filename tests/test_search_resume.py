@@ -11,6 +11,7 @@ from pathlib import Path
 import optuna
 import pandas as pd
 import pytest
+from conftest import trained_rows
 from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend
 
@@ -40,11 +41,7 @@ def _study_table(run_dir: Path) -> pd.DataFrame:
     return trials_frame(optuna.load_study(study_name=config["study_name"], storage=storage), run_dir.name)
 
 
-def _trained(frame: pd.DataFrame) -> pd.DataFrame:
-    """Rows of trained trials; over-budget samples are recorded as infeasible and do not count."""
-    return frame[~frame["failure_reason"].str.startswith("infeasible")]
-
-
+@pytest.mark.slow
 @pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGINT], ids=["kill", "ctrl_c"])
 def test_stop_and_resume_loses_and_repeats_nothing(tmp_path, stop):
     common = ["--trials", str(TRIALS), "--epochs", "1", "--limit", "64", "--batch-size", "32", "--concurrency", "1",
@@ -58,7 +55,7 @@ def test_stop_and_resume_loses_and_repeats_nothing(tmp_path, stop):
         stdout, _ = driver.communicate(timeout=300)
     before = _study_table(run_dir)
     snapshot = pd.read_csv(run_dir / "trials.csv")
-    assert 2 <= len(before) and len(_trained(before)) < TRIALS
+    assert len(before) >= 2 and len(trained_rows(before)) < TRIALS
     if stop == signal.SIGINT:  # Tune stops gracefully: the folder is complete, the runner says how to go on, exit 130
         assert driver.returncode == 130 and f"continue with: python -m runners.search --resume {run_dir}" in stdout
         assert list(snapshot["number"]) == list(before["number"]) and (run_dir / "pareto.csv").is_file()
@@ -68,7 +65,7 @@ def test_stop_and_resume_loses_and_repeats_nothing(tmp_path, stop):
     resumed = subprocess.run(_command("--resume", str(run_dir)), capture_output=True, text=True, timeout=600)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     after = pd.read_parquet(run_dir / "trials.parquet")
-    trained = _trained(after.fillna({"failure_reason": ""}))
+    trained = trained_rows(after.fillna({"failure_reason": ""}))
     assert after["number"].is_unique and trained["trial_id"].is_unique  # over-budget samples have no Ray trial
     assert len(trained) == TRIALS and set(trained["state"]) <= {"COMPLETE", "FAIL"}  # FAIL: e.g. a NaN loss
     assert (trained["failure_reason"] != "").eq(trained["state"] == "FAIL").all()
@@ -77,7 +74,7 @@ def test_stop_and_resume_loses_and_repeats_nothing(tmp_path, stop):
     pd.testing.assert_series_equal(kept["accuracy"], before["accuracy"], check_index=False, check_names=False)
     config = json.loads((run_dir / "config.json").read_text())
     (resume,) = config["resumes"]
-    assert resume["finished_before"] == len(_trained(before))
+    assert resume["finished_before"] == len(trained_rows(before))
     # a trial in flight at the kill is marked interrupted (not in the table) and its genome queued again
     assert not set(resume["interrupted"]) & set(after["number"])
     assert "resuming" in resumed.stdout and "Pareto front" in resumed.stdout

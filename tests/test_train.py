@@ -5,12 +5,11 @@ import os
 import pytest
 import torch
 
-from nasbench import Genome, Head, Stage
+from nasbench import Genome, Head, Stage, train
 from nasbench.blocks.conv import ConvGene
 from nasbench.blocks.residual import BasicGene
-from nasbench import train
 from nasbench.data import Split, load_dataset
-from nasbench.train import EpochMetrics, TrainConfig, evaluate, torch_threads, _attempt
+from nasbench.train import EpochMetrics, TrainConfig, _attempt, evaluate, torch_threads
 
 TINY = Genome(stem=(Stage(ConvGene(channels=8), 1, 1),), stages=(Stage(BasicGene(channels=16), 1, 2),),
               head=Head(dropout=0.2), in_chans=1, resolution=16, num_classes=10)
@@ -144,5 +143,8 @@ def test_out_of_memory_is_a_recorded_reason_not_a_crash():
         raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB (GPU 0; 79.1 GiB total)\nmore")
 
     assert _attempt(step) == (None, "CUDA out of memory. Tried to allocate 20.00 GiB (GPU 0; 79.1 GiB total)")
-    assert _attempt(lambda: (_ for _ in ()).throw(torch.OutOfMemoryError())) == (None, "CUDA out of memory: (no message)")
+    def raises_oom():
+        raise torch.OutOfMemoryError()
+
+    assert _attempt(raises_oom) == (None, "CUDA out of memory: (no message)")
     assert _attempt(lambda: 7) == (7, None)

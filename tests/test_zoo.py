@@ -5,11 +5,23 @@ import torch.nn.functional as F
 
 from nasbench import build, zoo
 from nasbench.cost import analytic_cost, count_params, fvcore_module_cost
+from nasbench.zoo.stems import STEM_KINDS, StemLayout, make_stem, read_stem
 from search_spaces import get_space
 
 ENTRIES = zoo.all_entries()
 IDS = [e.name for e in ENTRIES]
 MODEL_REFERENCES = [e for e in ENTRIES if e.reference.source != "paper"]
+
+
+def heavy(entry) -> bool:
+    """fvcore traces these in seconds each (large inputs, many blocks or GFLOPs): the slow tier checks them."""
+    genome = entry.genome.resolved()
+    return (analytic_cost(genome).flops > 1e9 or genome.resolution > 224
+            or sum(stage.depth for stage in genome.stages) > 17)
+
+
+def by_weight(entries) -> list:
+    return [pytest.param(e, id=e.name, marks=[pytest.mark.slow] if heavy(e) else []) for e in entries]
 
 REQUIRED = (
     "lenet5 alexnet alexnet_grouped alexnet_torchvision zfnet vgg11 vgg13 vgg16 vgg19 vgg11_bn vgg13_bn vgg16_bn "
@@ -38,7 +50,7 @@ def test_params_equal_paper(entry):
     assert analytic_cost(entry.genome).params == entry.reference.params
 
 
-@pytest.mark.parametrize("entry", ENTRIES, ids=IDS)
+@pytest.mark.parametrize("entry", by_weight(ENTRIES))
 def test_analytic_equals_fvcore_on_built_model(entry):
     genome = entry.genome.resolved()
     model = build(genome)
@@ -46,7 +58,7 @@ def test_analytic_equals_fvcore_on_built_model(entry):
     assert analytic_cost(entry.genome) == (measured.params, measured.flops)
 
 
-@pytest.mark.parametrize("entry", MODEL_REFERENCES, ids=[e.name for e in MODEL_REFERENCES])
+@pytest.mark.parametrize("entry", by_weight(MODEL_REFERENCES))
 def test_flops_equal_reference_model(entry):
     genome = entry.genome.resolved()
     reference = zoo.reference_model(entry.reference)
@@ -54,19 +66,33 @@ def test_flops_equal_reference_model(entry):
     assert analytic_cost(entry.genome).flops == measured.flops
 
 
+@pytest.mark.parametrize("norm_act", [True, False])
+@pytest.mark.parametrize("kind", STEM_KINDS)
+def test_read_stem_inverts_make_stem(kind, norm_act):
+    assert read_stem(make_stem(kind, 32, "silu", norm_act)) == StemLayout(kind, 32, norm_act)
+
+
+@pytest.mark.parametrize("name, layout", [
+    ("resnet50", StemLayout("imagenet", 64, True)), ("resnet20", StemLayout("cifar", 16, True)),
+    ("wrn28_10", StemLayout("cifar", 16, False)), ("densenet121", StemLayout("imagenet", 64, True))])
+def test_zoo_stems_are_the_shared_stems(name, layout):
+    assert zoo.get(name).stem == make_stem(layout.kind, layout.width, norm_act=layout.norm_act)
+    assert read_stem(zoo.get(name).stem) == layout
+
+
 SMALL_INPUT = [e for e in ENTRIES if e.genome.resolution <= 32]
 
 
-@pytest.mark.parametrize("entry", SMALL_INPUT, ids=lambda e: e.name)
+@pytest.mark.parametrize("entry", by_weight(SMALL_INPUT))
 def test_small_input_entries_train_one_step(entry):
     """Forward + backward on a batch of 2 at the entry's own input: right output shape, finite gradients everywhere."""
     _assert_trains(build(entry.genome), entry.genome)
 
 
-@pytest.mark.parametrize("name", zoo.names())
-def test_every_entry_adapted_to_digits_trains_one_step(name):
+@pytest.mark.parametrize("entry", by_weight(ENTRIES))
+def test_every_entry_adapted_to_digits_trains_one_step(entry):
     """Every lecture network as the `lecture` space adapts it to 1x16x16 digits (CIFAR-style stem, 10 classes)."""
-    genome = get_space("lecture", in_chans=1, resolution=16, num_classes=10).members()[name]
+    genome = get_space("lecture", in_chans=1, resolution=16, num_classes=10).members()[entry.name]
     _assert_trains(build(genome.resolved()), genome.resolved())
 
 

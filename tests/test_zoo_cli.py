@@ -1,9 +1,10 @@
-"""python -m runners.zoo: the table, JSON rows with fvcore and analytic counts, one genome's JSON, one genome's cost."""
+"""python -m runners.zoo: the analytic table and JSON rows, --fvcore's cross-check, one genome's JSON and cost."""
 import json
 
 import pytest
 
 from nasbench import Genome, zoo
+from nasbench.cost import FvcoreCost, analytic_cost
 from runners import zoo as zoo_cli
 
 
@@ -16,22 +17,84 @@ def run(capsys, *argv):
     return code, capsys.readouterr()
 
 
-def test_json_rows_carry_fvcore_and_analytic_counts(capsys):
-    code, out = run(capsys, "--format", "json", "--family", "shufflenet")
+@pytest.mark.slow
+def test_json_rows_with_fvcore_carry_its_counts_and_the_reference_models(capsys):
+    code, out = run(capsys, "--format", "json", "--family", "shufflenet", "--fvcore")
     rows = json.loads(out.out)
     assert code == 0 and [r["name"] for r in rows] == ["shufflenet_v1_g3", "shufflenet_v2_x1_0"]
-    v2 = rows[1]
+    v1, v2 = rows
     assert (v2["in_chans"], v2["resolution"], v2["num_classes"]) == (3, 224, 1000)
-    assert v2["params"] == v2["analytic_params"] == v2["reference_params"] == 2_278_604
-    assert v2["flops"] == v2["analytic_flops"] == 148_808_392 and v2["match"] == "exact"
+    assert v2["params"] == v2["fvcore_params"] == v2["reference_params"] == 2_278_604
+    assert v2["flops"] == v2["fvcore_flops"] == 148_808_392 and v2["match"] == "exact" and v2["fvcore_agrees"]
+    assert (v1["reference_params"], v1["match"], v1["fvcore_agrees"]) == (None, "n/a", True)  # the paper gives none
 
 
-def test_table_lists_every_entry(capsys):
-    code, out = run(capsys, "--analytic")
+def test_default_is_analytic_and_builds_nothing(capsys, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("the default listing must not run fvcore or build reference models")
+    monkeypatch.setattr(zoo_cli, "fvcore_cost", refuse)
+    monkeypatch.setattr(zoo, "reference_model", refuse)
+    code, out = run(capsys, "--format", "json", "--family", "shufflenet")
+    v1, v2 = json.loads(out.out)
+    assert code == 0 and (v2["params"], v2["flops"]) == (2_278_604, 148_808_392)
+    assert "fvcore_params" not in v2 and (v2["reference_params"], v2["match"]) == (None, "not built")
+    assert (v1["reference_params"], v1["match"]) == (None, "n/a")
+    code, out = run(capsys, "--family", "resnet")
+    assert code == 0 and out.err == ""  # no progress lines: nothing slow to wait for
+    assert "not built: torchvision/timm references are built (no weights) and counted only with --fvcore" in out.out
+    resnet20 = next(line.split() for line in out.out.splitlines() if line.startswith("resnet20 "))
+    assert resnet20[1:6] == ["3x32x32", "269,722", "40,931,968", "269,722", "exact"]  # the paper's count is at hand
+
+
+@pytest.mark.parametrize("flag", [[], ["--analytic"]])
+def test_table_lists_every_entry(capsys, flag):
+    code, out = run(capsys, *flag)
     assert code == 0
     for name in zoo.names():
         assert f"\n{name} " in out.out
     assert "25,557,032" in out.out  # resnet50's parameters
+    assert "fvcore equals" not in out.out
+
+
+def reference_column(table: str) -> dict[str, str]:
+    """Name -> the reference column's text of its row and continuation lines, joined by spaces."""
+    header, _, *lines = table.split("\n\n")[0].splitlines()
+    start = header.index("reference")
+    out: dict[str, str] = {}
+    for line in lines:
+        if not line.startswith(" "):
+            name = line.split()[0]
+            out[name] = line[start:]
+        else:
+            assert not line[:start].strip()
+            out[name] += " " + line[start:]
+    return out
+
+
+def test_table_wraps_references_between_words(capsys):
+    code, out = run(capsys)
+    references = reference_column(out.out)
+    assert code == 0 and set(references) == set(zoo.names())
+    for entry in zoo.all_entries():
+        assert references[entry.name] == entry.reference.label  # nothing cut, nothing shortened
+    lenet = out.out[out.out.index("\nlenet5 "):].splitlines()[1:3]
+    assert [line.strip().split("  ")[-1] for line in lenet] == [
+        "paper (LeCun et al. 1998, Gradient-Based", "Learning Applied to Document Recognition)"]
+
+
+def test_fvcore_table_says_whether_fvcore_agrees(capsys, monkeypatch):
+    def fake_fvcore(genome):  # fvcore itself is tested in tests/test_zoo.py; here: what the table says
+        cost = analytic_cost(genome)
+        extra = 1 if genome == zoo.get("shufflenet_v1_g3").resolved() else 0
+        return FvcoreCost(cost.params + extra, cost.flops, 1)
+    monkeypatch.setattr(zoo_cli, "fvcore_cost", fake_fvcore)
+    code, out = run(capsys, "--family", "shufflenet", "--fvcore")
+    rows = {line.split()[0]: line.split() for line in out.out.split("\n\n")[0].splitlines()[2:] if line[0] != " "}
+    assert code == 0 and rows["shufflenet_v1_g3"][4] == "DIFFERS" and rows["shufflenet_v2_x1_0"][4] == "same"
+    assert rows["shufflenet_v2_x1_0"][5:7] == ["2,278,604", "exact"]  # the torchvision model, built on meta
+    assert "fvcore equals the analytic params and FLOPs for 1 of 2 architectures; it differs for shufflenet_v1_g3." \
+        in out.out
+    assert out.err.splitlines() == ["[1/2] shufflenet_v1_g3", "[2/2] shufflenet_v2_x1_0"]
 
 
 def test_name_prints_the_genome_json(capsys):
@@ -48,7 +111,14 @@ def test_genome_cost_from_a_file_json_or_string(capsys, tmp_path, form):
     code, out = run(capsys, "--genome", text, "--format", "json")
     row = json.loads(out.out)
     assert code == 0 and row["key"] == genome.key()
-    assert (row["params"], row["flops"]) == (row["analytic_params"], row["analytic_flops"]) == (269_722, 40_931_968)
+    assert (row["params"], row["flops"]) == (269_722, 40_931_968) and "fvcore_params" not in row
+
+
+def test_genome_cost_with_fvcore(capsys):
+    code, out = run(capsys, "--genome", zoo.get("resnet20").to_str(), "--fvcore")
+    fields = dict(line.strip().split(": ", 1) for line in out.out.splitlines())
+    assert code == 0 and fields["params"] == fields["fvcore_params"] == "269,722"
+    assert fields["flops"] == fields["fvcore_flops"] == "40,931,968" and fields["fvcore_agrees"] == "True"
 
 
 @pytest.mark.parametrize("argv, words", [
@@ -59,8 +129,34 @@ def test_genome_cost_from_a_file_json_or_string(capsys, tmp_path, form):
     (["--name", "resnet5"], "unknown architecture 'resnet5'"),
     (["--family", "transformers"], "no family 'transformers'"),
     (["--format", "yaml"], "invalid choice"),
+    (["--fvcore", "--analytic"], "not allowed with argument --fvcore"),
 ])
 def test_bad_input_exits_2_with_one_line(capsys, argv, words):
     code, out = run(capsys, *argv)
     lines = [line for line in out.err.splitlines() if line.strip()]
     assert code == 2 and len(lines) == 1 and words in lines[0], out.err
+
+
+def test_a_genome_too_large_for_memory_is_refused_before_building(capsys):
+    huge = "i=3,r=32,n=10|body:conv(c=100000)+conv(c=100000)"
+    with pytest.raises(SystemExit) as info:
+        zoo_cli.main(["--genome", huge, "--fvcore"])
+    err = capsys.readouterr().err.strip()
+    assert info.value.code == 2 and len(err.splitlines()) == 1
+    assert err.startswith("error: the genome has 90,004,100,010 parameters: 335.3 GiB of float32 weights, more than")
+
+
+def test_check_fits_counts_the_weights():
+    from nasbench.build import TooLargeError, check_fits
+
+    genome = zoo.get("resnet20")  # 269,722 parameters: 1,078,888 bytes of float32
+    check_fits(genome, memory=1_078_888)
+    with pytest.raises(TooLargeError, match="269,722 parameters"):
+        check_fits(genome, memory=1_078_887)
+
+
+def test_a_genome_file_with_a_byte_order_mark_reads_as_json(capsys, tmp_path):
+    path = tmp_path / "g.json"
+    path.write_bytes(b"\xef\xbb\xbf" + zoo.get("resnet20").to_json(indent=2).encode())
+    code, out = run(capsys, "--genome", str(path), "--format", "json")
+    assert code == 0 and json.loads(out.out)["key"] == zoo.get("resnet20").key()

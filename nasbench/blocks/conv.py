@@ -6,7 +6,8 @@ from typing import ClassVar
 
 from torch import nn
 
-from nasbench.blocks.base import ACTIVATIONS, NORMS, BlockGene, check_groups, make_act, make_norm, register
+from nasbench.blocks.base import ACTIVATIONS, NORMS, BlockGene, check_groups, register
+from nasbench.blocks.layers import Act, Conv, Layer, Norm, Pool, build_layers, layers_cost
 from nasbench.blocks.tally import Shape, Tally
 from nasbench.gene import GenomeError, gene_field
 
@@ -37,20 +38,20 @@ class ConvGene(BlockGene):
     def pad(self) -> int:
         return self.kernel // 2 if self.padding < 0 else self.padding
 
-    def build(self, in_chans: int, stride: int) -> nn.Module:
-        layers = [nn.Conv2d(in_chans, self.channels, self.kernel, stride, self.pad, groups=self.groups, bias=self.bias)]
+    def layers(self, stride: int) -> tuple[Layer, ...]:
+        """conv [-> norm] [-> act]."""
+        layers: list[Layer] = [Conv(self.channels, self.kernel, stride, self.pad, self.groups, self.bias)]
         if self.norm != "none":
-            layers.append(make_norm(self.norm, self.channels))
+            layers.append(Norm(self.norm))
         if self.act != "none":
-            layers.append(make_act(self.act))
-        return nn.Sequential(*layers)
+            layers.append(Act(self.act))
+        return tuple(layers)
+
+    def build(self, in_chans: int, stride: int) -> nn.Module:
+        return build_layers(self.layers(stride), in_chans)
 
     def cost(self, t: Tally, x: Shape, stride: int) -> Shape:
-        y = t.conv(x, self.channels, self.kernel, stride, self.pad, self.groups, self.bias)
-        y = t.norm(y, self.norm)
-        if self.act != "none":
-            y = t.act(y, self.act)
-        return y
+        return layers_cost(t, x, self.layers(stride))
 
 
 @register
@@ -73,10 +74,11 @@ class PoolGene(BlockGene):
         if 2 * self.padding > self.kernel:
             raise GenomeError(f"{path}.padding", f"{self.padding} exceeds half the kernel {self.kernel}")
 
+    def layer(self, stride: int) -> Pool:
+        return Pool(self.mode, self.kernel, stride, self.padding, self.ceil_mode)
+
     def build(self, in_chans: int, stride: int) -> nn.Module:
-        if self.mode == "max":
-            return nn.MaxPool2d(self.kernel, stride, self.padding, ceil_mode=self.ceil_mode)
-        return nn.AvgPool2d(self.kernel, stride, self.padding, ceil_mode=self.ceil_mode)
+        return self.layer(stride).module(in_chans)
 
     def cost(self, t: Tally, x: Shape, stride: int) -> Shape:
-        return t.pool(x, self.kernel, stride, self.padding, self.ceil_mode)
+        return self.layer(stride).cost(t, x)

@@ -13,20 +13,19 @@ from typing import ClassVar
 import torch
 from torch import nn
 
-from nasbench.blocks.base import ACTIVATIONS, NORMS, BlockGene, make_act, make_norm, register
+from nasbench.blocks.base import ACTIVATIONS, NORMS, BlockGene, register
+from nasbench.blocks.layers import Act, Conv, Dropout, Layer, Norm, Pool, build_layers, layers_cost
 from nasbench.blocks.tally import Shape, Tally
 from nasbench.gene import GenomeError, gene_field
 
 
-def _pre_act_conv(in_chans: int, out_chans: int, kernel: int, norm: str, act: str) -> list[nn.Module]:
-    """norm -> act -> conv (bias exactly when there is no norm), DenseNet's pre-activation layer."""
-    return [make_norm(norm, in_chans), make_act(act),
-            nn.Conv2d(in_chans, out_chans, kernel, 1, kernel // 2, bias=norm == "none")]
+def _pre_act_conv(out_chans: int, kernel: int, norm: str, act: str, on_block_input: bool = False) -> list[Layer]:
+    """norm -> act -> conv (bias exactly when there is no norm), DenseNet's pre-activation layer.
 
-
-def _pre_act_conv_cost(t: Tally, x: Shape, out_chans: int, kernel: int, norm: str, act: str) -> Shape:
-    x = t.act(t.norm(x, norm), act)
-    return t.conv(x, out_chans, kernel, 1, kernel // 2, 1, norm == "none")
+    on_block_input: it reads the block's input, which is also concatenated to the output, so without a norm the
+    activation must not work in place."""
+    return [Norm(norm), Act(act, keeps_input=on_block_input and norm == "none"),
+            Conv(out_chans, kernel, bias=norm == "none")]
 
 
 def _keep_stride_one(path: str, stride: int, what: str) -> None:
@@ -70,22 +69,21 @@ class DenseGene(BlockGene):
     def check(self, in_chans: int, stride: int, path: str) -> None:
         _keep_stride_one(path, stride, "a dense layer")
 
-    def build(self, in_chans: int, stride: int) -> nn.Module:
-        layers: list[nn.Module] = []
-        mid = in_chans
+    def branch_layers(self) -> tuple[Layer, ...]:
+        """[pre-act 1x1 bottleneck conv] -> pre-act 3x3 conv to `growth` maps [-> dropout]."""
+        layers: list[Layer] = []
         if self.bn_size:
-            mid = self.bn_size * self.growth
-            layers += _pre_act_conv(in_chans, mid, 1, self.norm, self.act)
-        layers += _pre_act_conv(mid, self.growth, 3, self.norm, self.act)
+            layers += _pre_act_conv(self.bn_size * self.growth, 1, self.norm, self.act, on_block_input=True)
+        layers += _pre_act_conv(self.growth, 3, self.norm, self.act, on_block_input=not self.bn_size)
         if self.dropout:
-            layers.append(nn.Dropout(self.dropout))
-        return DenseLayer(nn.Sequential(*layers))
+            layers.append(Dropout(self.dropout))
+        return tuple(layers)
+
+    def build(self, in_chans: int, stride: int) -> nn.Module:
+        return DenseLayer(build_layers(self.branch_layers(), in_chans))
 
     def cost(self, t: Tally, x: Shape, stride: int) -> Shape:
-        y = x
-        if self.bn_size:
-            y = _pre_act_conv_cost(t, y, self.bn_size * self.growth, 1, self.norm, self.act)
-        y = _pre_act_conv_cost(t, y, self.growth, 3, self.norm, self.act)
+        y = layers_cost(t, x, self.branch_layers())
         return Shape(x.c + y.c, y.h, y.w)
 
 
@@ -116,12 +114,15 @@ class TransitionGene(BlockGene):
         if self.out_chans(in_chans) < 1:
             raise GenomeError(f"{path}.compression", f"{self.compression} of {in_chans} channels leaves none")
 
-    def build(self, in_chans: int, stride: int) -> nn.Module:
-        layers = _pre_act_conv(in_chans, self.out_chans(in_chans), 1, self.norm, self.act)
+    def layers(self, in_chans: int, stride: int) -> tuple[Layer, ...]:
+        """Pre-act 1x1 conv [-> stride x stride average pool]."""
+        layers = _pre_act_conv(self.out_chans(in_chans), 1, self.norm, self.act)
         if stride > 1:
-            layers.append(nn.AvgPool2d(stride, stride))
-        return nn.Sequential(*layers)
+            layers.append(Pool("avg", stride, stride))
+        return tuple(layers)
+
+    def build(self, in_chans: int, stride: int) -> nn.Module:
+        return build_layers(self.layers(in_chans, stride), in_chans)
 
     def cost(self, t: Tally, x: Shape, stride: int) -> Shape:
-        y = _pre_act_conv_cost(t, x, self.out_chans(x.c), 1, self.norm, self.act)
-        return t.pool(y, stride, stride) if stride > 1 else y
+        return layers_cost(t, x, self.layers(x.c, stride))

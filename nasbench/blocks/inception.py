@@ -7,7 +7,7 @@ conv (no bias) -> BN (eps 0.001) -> ReLU.
 from __future__ import annotations
 
 import dataclasses
-from typing import ClassVar, NamedTuple, Union
+from typing import ClassVar, NamedTuple
 
 import torch
 from torch import nn
@@ -44,7 +44,7 @@ class Fork(NamedTuple):
     convs: tuple[Conv, ...]
 
 
-Op = Union[Conv, Pool, Fork]
+Op = Conv | Pool | Fork
 Branch = tuple[Op, ...]
 
 

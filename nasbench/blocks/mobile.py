@@ -1,8 +1,8 @@
 """Mobile blocks: depthwise-separable conv (MobileNet v1, EfficientNet's first stage) and MBConv (inverted residual).
 
 Both mirror timm's `DepthwiseSeparableConv` / `InvertedResidual` (and torchvision's MobileNetV2 `InvertedResidual`)
-layer for layer, squeeze-excite included (timm's EfficientNet `SqueezeExcite`, reduction counted from the block's
-input channels).
+layer for layer, squeeze-excite included (as timm's `SEModule`: spatial mean, 1x1 reduce, the block's activation,
+1x1 expand, sigmoid gate; the reduction counted from the block's input channels, as EfficientNet does).
 """
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ import dataclasses
 from typing import ClassVar
 
 import torch
-from timm.layers import DropPath, make_divisible
-from timm.models._efficientnet_blocks import SqueezeExcite
+from timm.layers import DropPath, SEModule, make_divisible
 from torch import nn
 
-from nasbench.blocks.base import ACTIVATIONS, NORMS, BlockGene, conv_norm_act, conv_norm_act_cost, make_act, register
+from nasbench.blocks.base import ACTIVATIONS, NORMS, BlockGene, make_act, register
+from nasbench.blocks.layers import ConvNormAct, Layer, build_layers, layers_cost
 from nasbench.blocks.tally import Shape, Tally
 from nasbench.gene import gene_field
 
@@ -24,19 +24,21 @@ def se_reduced(channels: int, ratio: float) -> int:
     return max(1, round(channels * ratio))
 
 
-def make_se(channels: int, reduced: int, act: str) -> nn.Module:
-    """timm's EfficientNet squeeze-excite (mean -> 1x1 reduce -> act -> 1x1 expand -> sigmoid gate)."""
-    se = SqueezeExcite(channels, rd_channels=reduced)
-    se.act1 = make_act(act)
-    return se
+@dataclasses.dataclass(frozen=True)
+class SE(Layer):
+    """timm's `SEModule` as a plan step."""
 
+    reduced: int
+    act: str
 
-def se_cost(t: Tally, x: Shape, reduced: int, act: str) -> Shape:
-    """Cost twin of `make_se`: the spatial mean and the gating product are free in fvcore."""
-    pooled = Shape(x.c, 1, 1)
-    t.act(t.conv(pooled, reduced, 1, bias=True), act)
-    t.conv(Shape(reduced, 1, 1), x.c, 1, bias=True)
-    return x
+    def module(self, in_chans: int) -> nn.Module:
+        return SEModule(in_chans, rd_channels=self.reduced, act_layer=lambda: make_act(self.act))
+
+    def cost(self, t: Tally, x: Shape) -> Shape:
+        """The spatial mean and the gating product are free in fvcore."""
+        t.act(t.conv(Shape(x.c, 1, 1), self.reduced, 1, bias=True), self.act)
+        t.conv(Shape(self.reduced, 1, 1), x.c, 1, bias=True)
+        return x
 
 
 class MobileBlock(nn.Module):
@@ -78,18 +80,21 @@ class DepthwiseSeparableGene(BlockGene):
     def has_skip(self, in_chans: int, stride: int) -> bool:
         return self.skip and stride == 1 and in_chans == self.channels
 
-    def build(self, in_chans: int, stride: int) -> nn.Module:
-        layers = [conv_norm_act(in_chans, in_chans, self.kernel, stride, groups=in_chans, norm=self.norm, act=self.act)]
+    def branch_layers(self, in_chans: int, stride: int) -> tuple[Layer, ...]:
+        """kxk depthwise conv-norm-act [-> SE] -> 1x1 pointwise conv-norm[-act]."""
+        depthwise = ConvNormAct(in_chans, self.kernel, stride, groups=in_chans, norm=self.norm, act=self.act)
+        layers: list[Layer] = [depthwise]
         if self.se:
-            layers.append(make_se(in_chans, se_reduced(in_chans, self.se), self.act))
-        layers.append(conv_norm_act(in_chans, self.channels, 1, norm=self.norm, act=self.act if self.pw_act else None))
-        return MobileBlock(nn.Sequential(*layers), self.has_skip(in_chans, stride), self.drop_path)
+            layers.append(SE(se_reduced(in_chans, self.se), self.act))
+        layers.append(ConvNormAct(self.channels, 1, norm=self.norm, act=self.act if self.pw_act else None))
+        return tuple(layers)
+
+    def build(self, in_chans: int, stride: int) -> nn.Module:
+        branch = build_layers(self.branch_layers(in_chans, stride), in_chans)
+        return MobileBlock(branch, self.has_skip(in_chans, stride), self.drop_path)
 
     def cost(self, t: Tally, x: Shape, stride: int) -> Shape:
-        y = conv_norm_act_cost(t, x, x.c, self.kernel, stride, groups=x.c, norm=self.norm, act=self.act)
-        if self.se:
-            y = se_cost(t, y, se_reduced(x.c, self.se), self.act)
-        return conv_norm_act_cost(t, y, self.channels, 1, norm=self.norm, act=self.act if self.pw_act else None)
+        return layers_cost(t, x, self.branch_layers(x.c, stride))
 
 
 @register
@@ -122,24 +127,21 @@ class MBConvGene(BlockGene):
     def se_chans(self, in_chans: int) -> int:
         return se_reduced(self.mid_chans(in_chans), self.se / self.expansion)
 
-    def build(self, in_chans: int, stride: int) -> nn.Module:
+    def branch_layers(self, in_chans: int, stride: int) -> tuple[Layer, ...]:
+        """[1x1 expand conv-norm-act] -> kxk depthwise conv-norm-act [-> SE] -> 1x1 projection conv-norm."""
         mid = self.mid_chans(in_chans)
-        layers = []
+        layers: list[Layer] = []
         if self.expansion != 1.0:
-            layers.append(conv_norm_act(in_chans, mid, 1, norm=self.norm, act=self.act))
-        layers.append(conv_norm_act(mid, mid, self.kernel, stride, groups=mid, norm=self.norm, act=self.act))
+            layers.append(ConvNormAct(mid, 1, norm=self.norm, act=self.act))
+        layers.append(ConvNormAct(mid, self.kernel, stride, groups=mid, norm=self.norm, act=self.act))
         if self.se:
-            layers.append(make_se(mid, self.se_chans(in_chans), self.act))
-        layers.append(conv_norm_act(mid, self.channels, 1, norm=self.norm, act=None))
+            layers.append(SE(self.se_chans(in_chans), self.act))
+        layers.append(ConvNormAct(self.channels, 1, norm=self.norm, act=None))
+        return tuple(layers)
+
+    def build(self, in_chans: int, stride: int) -> nn.Module:
         skip = stride == 1 and in_chans == self.channels
-        return MobileBlock(nn.Sequential(*layers), skip, self.drop_path)
+        return MobileBlock(build_layers(self.branch_layers(in_chans, stride), in_chans), skip, self.drop_path)
 
     def cost(self, t: Tally, x: Shape, stride: int) -> Shape:
-        mid = self.mid_chans(x.c)
-        y = x
-        if self.expansion != 1.0:
-            y = conv_norm_act_cost(t, y, mid, 1, norm=self.norm, act=self.act)
-        y = conv_norm_act_cost(t, y, mid, self.kernel, stride, groups=mid, norm=self.norm, act=self.act)
-        if self.se:
-            y = se_cost(t, y, self.se_chans(x.c), self.act)
-        return conv_norm_act_cost(t, y, self.channels, 1, norm=self.norm, act=None)
+        return layers_cost(t, x, self.branch_layers(x.c, stride))

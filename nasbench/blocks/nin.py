@@ -6,7 +6,8 @@ from typing import ClassVar
 
 from torch import nn
 
-from nasbench.blocks.base import ACTIVATIONS, NORMS, BlockGene, conv_norm_act, conv_norm_act_cost, register
+from nasbench.blocks.base import ACTIVATIONS, NORMS, BlockGene, register
+from nasbench.blocks.layers import ConvNormAct, Dropout, Layer, build_layers, layers_cost
 from nasbench.blocks.tally import Shape, Tally
 from nasbench.gene import GenomeError, gene_field
 
@@ -41,18 +42,16 @@ class MlpConvGene(BlockGene):
     def out_chans(self, in_chans: int) -> int:
         return self.channels[-1]
 
-    def build(self, in_chans: int, stride: int) -> nn.Module:
+    def layers(self, stride: int) -> tuple[Layer, ...]:
         first, *rest = self.channels
-        layers = [conv_norm_act(in_chans, first, self.kernel, stride, self.pad, norm=self.norm, act=self.act)]
-        for prev, width in zip(self.channels, rest):
-            layers.append(conv_norm_act(prev, width, 1, norm=self.norm, act=self.act))
+        layers: list[Layer] = [ConvNormAct(first, self.kernel, stride, self.pad, norm=self.norm, act=self.act)]
+        layers += [ConvNormAct(width, 1, norm=self.norm, act=self.act) for width in rest]
         if self.dropout:
-            layers.append(nn.Dropout(self.dropout))
-        return nn.Sequential(*layers)
+            layers.append(Dropout(self.dropout))
+        return tuple(layers)
+
+    def build(self, in_chans: int, stride: int) -> nn.Module:
+        return build_layers(self.layers(stride), in_chans)
 
     def cost(self, t: Tally, x: Shape, stride: int) -> Shape:
-        first, *rest = self.channels
-        y = conv_norm_act_cost(t, x, first, self.kernel, stride, self.pad, norm=self.norm, act=self.act)
-        for width in rest:
-            y = conv_norm_act_cost(t, y, width, 1, norm=self.norm, act=self.act)
-        return y
+        return layers_cost(t, x, self.layers(stride))

@@ -6,6 +6,9 @@ Orderings ("Identity Mappings in Deep Residual Networks", Fig. 4), for weight la
   relu_before_add  W1-BN-act ... Wn-BN-act, add
   relu_preact      act-W1-BN ... act-Wn-BN, add
   full_preact      BN-act-W1 ... BN-act-Wn, add    (a projection shortcut reads the pre-activated input)
+
+`ORDERINGS` writes these rules once; a gene's `plan` lays its unit out as layer sequences, which both the module
+(`ResidualUnit`) and the cost walk.
 """
 from __future__ import annotations
 
@@ -17,13 +20,46 @@ import torch.nn.functional as F
 from timm.layers import DropPath
 from torch import nn
 
-from nasbench.blocks.attention import ATTENTIONS, attn_cost, make_attn
-from nasbench.blocks.base import (ACTIVATIONS, NORMS, BlockGene, check_groups, copying_act, make_act, make_norm,
-                                   register)
+from nasbench.blocks.attention import ATTENTIONS
+from nasbench.blocks.base import ACTIVATIONS, NORMS, BlockGene, check_groups, register
+from nasbench.blocks.layers import (
+    Act,
+    Attn,
+    Conv,
+    Dropout,
+    Identity,
+    Layer,
+    Norm,
+    Pool,
+    build_layers,
+    layers_cost,
+    layers_out_chans,
+)
 from nasbench.blocks.tally import Shape, Tally
 from nasbench.gene import GenomeError, gene_field
 
-ORDERS = ("original", "bn_after_add", "relu_before_add", "relu_preact", "full_preact")
+NORM_ACT = ("norm", "act")
+
+
+class Ordering(NamedTuple):
+    """Where one ordering puts BN ("norm") and the activation ("act") around the weight layers W1..Wn."""
+
+    before_conv: tuple[str, ...]  # before every weight layer
+    after_conv: tuple[str, ...]  # after every weight layer but the last
+    after_last_conv: tuple[str, ...]
+    after_add: tuple[str, ...]
+    shared_pre: bool  # W1's before_conv runs once on the unit's input; a projection shortcut reads its output
+    projection_norm: bool  # BN after a projection shortcut's 1x1 conv
+
+
+ORDERINGS = {
+    "original": Ordering((), NORM_ACT, ("norm",), ("act",), shared_pre=False, projection_norm=True),
+    "bn_after_add": Ordering((), NORM_ACT, (), NORM_ACT, shared_pre=False, projection_norm=True),
+    "relu_before_add": Ordering((), NORM_ACT, NORM_ACT, (), shared_pre=False, projection_norm=True),
+    "relu_preact": Ordering(("act",), ("norm",), ("norm",), (), shared_pre=False, projection_norm=True),
+    "full_preact": Ordering(NORM_ACT, (), (), (), shared_pre=True, projection_norm=False),
+}
+ORDERS = tuple(ORDERINGS)
 SHORTCUTS = ("projection", "avg_down", "zero_pad", "none")
 
 
@@ -34,9 +70,50 @@ class ConvSpec(NamedTuple):
     groups: int
 
 
+class ZeroPadShortcut(nn.Module):
+    """Option A of He et al. 2015: subsample by the stride and zero-pad the new channels."""
+
+    def __init__(self, stride: int, extra: int):
+        super().__init__()
+        self.stride, self.before, self.after = stride, extra // 2, extra - extra // 2
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.stride > 1:
+            x = x[:, :, ::self.stride, ::self.stride]
+        return F.pad(x, (0, 0, 0, 0, self.before, self.after))
+
+
+@dataclasses.dataclass(frozen=True)
+class ZeroPad(Layer):
+    """`ZeroPadShortcut` as a plan step."""
+
+    stride: int
+    extra: int
+
+    def out_chans(self, in_chans: int) -> int:
+        return in_chans + self.extra
+
+    def module(self, in_chans: int) -> nn.Module:
+        return ZeroPadShortcut(self.stride, self.extra)
+
+    def cost(self, t: Tally, x: Shape) -> Shape:
+        return Shape(self.out_chans(x.c), -(-x.h // self.stride), -(-x.w // self.stride))
+
+
+@dataclasses.dataclass(frozen=True)
+class ResidualPlan:
+    """One residual unit as layer sequences: pre -> branch, plus the shortcut, added -> post."""
+
+    pre: tuple[Layer, ...]  # on the unit's input, feeding the branch
+    branch: tuple[Layer, ...]
+    shortcut: tuple[Layer, ...] | None  # None: a plain unit without skip; (): identity
+    shortcut_reads_pre: bool  # the shortcut reads the output of `pre` instead of the unit's input
+    post: tuple[Layer, ...]  # after the addition
+
+
 @dataclasses.dataclass(frozen=True)
 class ResidualGene(BlockGene):
-    """Fields shared by every residual unit."""
+    """Fields shared by every residual unit; `plan` lays the unit out for both `build` and `cost`."""
 
     places_attn: ClassVar[bool] = True
 
@@ -69,40 +146,84 @@ class ResidualGene(BlockGene):
             raise GenomeError(f"{path}.shortcut", f"zero padding cannot shrink {in_chans} to "
                                                   f"{self.out_chans(in_chans)} channels; use projection")
 
-    def build(self, in_chans: int, stride: int) -> nn.Module:
-        return ResidualUnit(self, in_chans, stride)
+    @property
+    def conv_bias(self) -> bool:
+        """Convs carry a bias exactly when there is no norm."""
+        return self.norm == "none"
 
-    def cost(self, t: Tally, x: Shape, stride: int) -> Shape:
-        bias = self.norm == "none"
+    def norm_act(self, names: tuple[str, ...], on_input: bool = False) -> list[Layer]:
+        """The named BN / activation layers; on the unit's input (which the skip still reads) none acts in place."""
+        layers: list[Layer] = []
+        shared = on_input
+        for name in names:
+            if name == "norm":
+                layers.append(Norm(self.norm))
+                shared = shared and self.norm == "none"
+            else:
+                layers.append(Act(self.act, keeps_input=shared))
+        return layers
+
+    def pre_layers(self) -> list[Layer]:
+        """W1's before_conv layers on the unit's input."""
+        return self.norm_act(ORDERINGS[self.order].before_conv, on_input=True)
+
+    def branch_layers(self, stride: int) -> list[Layer]:
+        """The weight layers with BN / activation where the ordering puts them, dropout, then attention."""
+        ordering = ORDERINGS[self.order]
         specs = self.convs(stride)
-        y = x
-        if self.order == "full_preact":
-            y = t.act(t.norm(y, self.norm), self.act)
+        layers = [] if ordering.shared_pre else self.pre_layers()
         for i, spec in enumerate(specs):
             last = i == len(specs) - 1
-            if self.order == "full_preact" and i > 0:
-                y = t.act(t.norm(y, self.norm), self.act)
-            if self.order == "relu_preact":
-                y = t.act(y, self.act)
-            y = t.conv(y, spec.out, spec.kernel, spec.stride, None, spec.groups, bias)
-            if self.order in ("original", "relu_before_add", "relu_preact") or (
-                    self.order == "bn_after_add" and not last):
-                y = t.norm(y, self.norm)
-            if (self.order in ("original", "bn_after_add") and not last) or self.order == "relu_before_add":
-                y = t.act(y, self.act)
-        y = attn_cost(t, y, self.attn)
-        if self.needs_projection(x.c, stride) and self.shortcut in ("projection", "avg_down"):
-            if self.shortcut == "projection":
-                s = t.conv(x, y.c, 1, stride, 0, 1, bias)
-            else:
-                s = t.conv(t.pool(x, stride, stride, 0, True) if stride > 1 else x, y.c, 1, 1, 0, 1, bias)
-            if self.order != "full_preact":
-                t.norm(s, self.norm)
-        if self.order == "bn_after_add":
-            y = t.norm(y, self.norm)
-        if self.order in ("original", "bn_after_add"):
-            y = t.act(y, self.act)
-        return y
+            if i > 0:
+                layers += self.norm_act(ordering.before_conv)
+            if last and self.dropout:
+                layers.append(Dropout(self.dropout))
+            layers.append(Conv(spec.out, spec.kernel, spec.stride, groups=spec.groups, bias=self.conv_bias))
+            layers += self.norm_act(ordering.after_last_conv if last else ordering.after_conv)
+        if self.attn != "none":
+            layers.append(Attn(self.attn))
+        return layers
+
+    def shortcut_layers(self, in_chans: int, stride: int) -> list[Layer]:
+        """Identity (no layers) while the shape holds; else zero padding, a 1x1 conv, or avg-pool + 1x1 conv."""
+        if not self.needs_projection(in_chans, stride):
+            return []
+        out = self.out_chans(in_chans)
+        if self.shortcut == "zero_pad":
+            return [ZeroPad(stride, out - in_chans)]
+        if self.shortcut == "projection":
+            layers: list[Layer] = [Conv(out, 1, stride, bias=self.conv_bias)]
+        else:
+            pool = Pool("avg", stride, stride, ceil_mode=True, count_include_pad=False) if stride > 1 else Identity()
+            layers = [pool, Conv(out, 1, bias=self.conv_bias)]
+        if ORDERINGS[self.order].projection_norm:
+            layers.append(Norm(self.norm))
+        return layers
+
+    def post_layers(self) -> list[Layer]:
+        """BN / activation after the addition."""
+        return self.norm_act(ORDERINGS[self.order].after_add)
+
+    def plan(self, in_chans: int, stride: int) -> ResidualPlan:
+        ordering = ORDERINGS[self.order]
+        return ResidualPlan(
+            pre=tuple(self.pre_layers()) if ordering.shared_pre else (),
+            branch=tuple(self.branch_layers(stride)),
+            shortcut=None if self.shortcut == "none" else tuple(self.shortcut_layers(in_chans, stride)),
+            shortcut_reads_pre=ordering.shared_pre and self.needs_projection(in_chans, stride),
+            post=tuple(self.post_layers()),
+        )
+
+    def build(self, in_chans: int, stride: int) -> nn.Module:
+        return ResidualUnit(self.plan(in_chans, stride), in_chans, self.drop_path)
+
+    def cost(self, t: Tally, x: Shape, stride: int) -> Shape:
+        plan = self.plan(x.c, stride)
+        pre = layers_cost(t, x, plan.pre)
+        y = layers_cost(t, pre, plan.branch)
+        if plan.shortcut is not None:
+            layers_cost(t, pre if plan.shortcut_reads_pre else x, plan.shortcut)
+        return layers_cost(t, y, plan.post)
 
 
 @register
@@ -139,76 +260,22 @@ class BottleneckGene(ResidualGene):
                 ConvSpec(self.channels, 1, 1, 1)]
 
 
-class ZeroPadShortcut(nn.Module):
-    """Option A of He et al. 2015: subsample by the stride and zero-pad the new channels."""
-
-    def __init__(self, stride: int, extra: int):
-        super().__init__()
-        self.stride, self.before, self.after = stride, extra // 2, extra - extra // 2
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.stride > 1:
-            x = x[:, :, ::self.stride, ::self.stride]
-        return F.pad(x, (0, 0, 0, 0, self.before, self.after))
-
-
 class ResidualUnit(nn.Module):
-    def __init__(self, gene: ResidualGene, in_chans: int, stride: int):
-        super().__init__()
-        order, norm, act = gene.order, gene.norm, gene.act
-        bias = norm == "none"
-        specs = gene.convs(stride)
-        self.pre = nn.Sequential(make_norm(norm, in_chans), make_act(act)) if order == "full_preact" else None
-        layers: list[nn.Module] = []
-        prev = in_chans
-        for i, spec in enumerate(specs):
-            last = i == len(specs) - 1
-            if order == "full_preact" and i > 0:
-                layers += [make_norm(norm, prev), make_act(act)]
-            if order == "relu_preact":  # the first one acts on the unit's input, which the skip still needs
-                layers.append(copying_act(act) if i == 0 else make_act(act))
-            if last and gene.dropout:
-                layers.append(nn.Dropout(gene.dropout))
-            layers.append(nn.Conv2d(prev, spec.out, spec.kernel, spec.stride, spec.kernel // 2, groups=spec.groups,
-                                    bias=bias))
-            if order in ("original", "relu_before_add", "relu_preact") or (order == "bn_after_add" and not last):
-                layers.append(make_norm(norm, spec.out))
-            if (order in ("original", "bn_after_add") and not last) or order == "relu_before_add":
-                layers.append(make_act(act))
-            prev = spec.out
-        if gene.attn != "none":
-            layers.append(make_attn(gene.attn, prev))
-        self.branch = nn.Sequential(*layers)
-        self.drop_path = DropPath(gene.drop_path) if gene.drop_path else nn.Identity()
-        self.residual = gene.shortcut != "none"
-        self.shortcut = self._shortcut(gene, in_chans, prev, stride)
-        self.project_preact = order == "full_preact" and gene.needs_projection(in_chans, stride)
-        post: list[nn.Module] = []
-        if order == "bn_after_add":
-            post.append(make_norm(norm, prev))
-        if order in ("original", "bn_after_add"):
-            post.append(make_act(act))
-        self.post = nn.Sequential(*post)
+    """pre -> branch (through drop path) [+ shortcut] -> post, built from the gene's plan."""
 
-    @staticmethod
-    def _shortcut(gene: ResidualGene, in_chans: int, out_chans: int, stride: int) -> nn.Module:
-        if not gene.needs_projection(in_chans, stride):
-            return nn.Identity()
-        if gene.shortcut == "zero_pad":
-            return ZeroPadShortcut(stride, out_chans - in_chans)
-        bias = gene.norm == "none"
-        if gene.shortcut == "projection":
-            layers = [nn.Conv2d(in_chans, out_chans, 1, stride, bias=bias)]
-        else:
-            pool = nn.AvgPool2d(stride, stride, ceil_mode=True, count_include_pad=False) if stride > 1 else nn.Identity()
-            layers = [pool, nn.Conv2d(in_chans, out_chans, 1, bias=bias)]
-        if gene.order != "full_preact":
-            layers.append(make_norm(gene.norm, out_chans))
-        return nn.Sequential(*layers)
+    def __init__(self, plan: ResidualPlan, in_chans: int, drop_path: float):
+        super().__init__()
+        self.pre = build_layers(plan.pre, in_chans)
+        self.branch = build_layers(plan.branch, in_chans)
+        self.drop_path = DropPath(drop_path) if drop_path else nn.Identity()
+        self.residual = plan.shortcut is not None
+        self.shortcut = build_layers(plan.shortcut or (), in_chans)
+        self.shortcut_reads_pre = plan.shortcut_reads_pre
+        self.post = build_layers(plan.post, layers_out_chans(plan.branch, in_chans))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        pre = self.pre(x) if self.pre is not None else x
+        pre = self.pre(x)
         y = self.drop_path(self.branch(pre))
         if self.residual:
-            y = y + self.shortcut(pre if self.project_preact else x)
+            y = y + self.shortcut(pre if self.shortcut_reads_pre else x)
         return self.post(y)

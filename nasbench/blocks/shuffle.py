@@ -8,10 +8,23 @@ from typing import ClassVar
 import torch
 from torch import nn
 
-from nasbench.blocks.base import (ACTIVATIONS, BlockGene, check_groups, conv_norm_act, conv_norm_act_cost, make_act,
-                                  register)
+from nasbench.blocks.base import ACTIVATIONS, BlockGene, check_groups, make_act, register
+from nasbench.blocks.layers import ConvNormAct, Layer, Pool, build_layers, layers_cost
 from nasbench.blocks.tally import Shape, Tally
 from nasbench.gene import GenomeError, gene_field
+
+
+@dataclasses.dataclass(frozen=True)
+class ChannelShuffle(Layer):
+    """Interleave the channels of `groups` groups (an identity for one group)."""
+
+    groups: int
+
+    def module(self, in_chans: int) -> nn.Module:
+        return nn.ChannelShuffle(self.groups) if self.groups > 1 else nn.Identity()
+
+    def cost(self, t: Tally, x: Shape) -> Shape:
+        return x
 
 
 @register
@@ -61,16 +74,25 @@ class ShuffleV1Gene(BlockGene):
         check_groups(f"{path}.groups", mid, self.groups, "bottleneck channels")
         check_groups(f"{path}.groups", branch, self.groups, "branch output channels")
 
+    def branch_layers(self, in_chans: int, stride: int) -> tuple[Layer, ...]:
+        """1x1 group conv-BN-act -> shuffle -> kxk depthwise conv-BN -> 1x1 group conv-BN."""
+        mid = self.mid_chans()
+        return (ConvNormAct(mid, 1, groups=self.input_groups(), act=self.act), ChannelShuffle(self.groups),
+                ConvNormAct(mid, self.kernel, stride, groups=mid, act=None),
+                ConvNormAct(self.branch_chans(in_chans, stride), 1, groups=self.groups, act=None))
+
+    def shortcut_pool(self, stride: int) -> Pool | None:
+        """The strided unit's shortcut, concatenated to the branch; None: the stride-1 unit adds its input."""
+        return Pool("avg", 3, stride, 1) if stride > 1 else None
+
     def build(self, in_chans: int, stride: int) -> nn.Module:
         return ShuffleV1Unit(self, in_chans, stride)
 
     def cost(self, t: Tally, x: Shape, stride: int) -> Shape:
-        mid = self.mid_chans()
-        y = conv_norm_act_cost(t, x, mid, 1, groups=self.input_groups(), act=self.act)
-        y = conv_norm_act_cost(t, y, mid, self.kernel, stride, groups=mid, act=None)
-        y = conv_norm_act_cost(t, y, self.branch_chans(x.c, stride), 1, groups=self.groups, act=None)
-        if stride > 1:
-            shortcut = t.pool(x, 3, stride, 1)
+        y = layers_cost(t, x, self.branch_layers(x.c, stride))
+        pool = self.shortcut_pool(stride)
+        if pool is not None:
+            shortcut = pool.cost(t, x)
             y = Shape(shortcut.c + y.c, y.h, y.w)
         return t.act(y, self.act)
 
@@ -78,14 +100,9 @@ class ShuffleV1Gene(BlockGene):
 class ShuffleV1Unit(nn.Module):
     def __init__(self, gene: ShuffleV1Gene, in_chans: int, stride: int):
         super().__init__()
-        mid = gene.mid_chans()
-        self.branch = nn.Sequential(
-            conv_norm_act(in_chans, mid, 1, groups=gene.input_groups(), act=gene.act),
-            nn.ChannelShuffle(gene.groups) if gene.groups > 1 else nn.Identity(),
-            conv_norm_act(mid, mid, gene.kernel, stride, groups=mid, act=None),
-            conv_norm_act(mid, gene.branch_chans(in_chans, stride), 1, groups=gene.groups, act=None),
-        )
-        self.shortcut = nn.AvgPool2d(3, stride, 1) if stride > 1 else None
+        self.branch = build_layers(gene.branch_layers(in_chans, stride), in_chans)
+        pool = gene.shortcut_pool(stride)
+        self.shortcut = pool.module(in_chans) if pool is not None else None
         self.act = make_act(gene.act)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -119,38 +136,47 @@ class ShuffleV2Gene(BlockGene):
         return self.channels
 
     def check(self, in_chans: int, stride: int, path: str) -> None:
-        if stride == 1 and in_chans != self.channels:
+        if self.splits(stride) and in_chans != self.channels:
             raise GenomeError(f"{path}.channels", f"a stride-1 unit splits and re-joins its input: channels must equal "
                                                   f"the {in_chans} input channels, not {self.channels}")
+
+    def splits(self, stride: int) -> bool:
+        """Stride 1 splits the input in halves; a strided unit feeds all of it to both branches."""
+        return stride == 1
+
+    def branch_in_chans(self, in_chans: int, stride: int) -> int:
+        return self.channels // 2 if self.splits(stride) else in_chans
+
+    def left_layers(self, in_chans: int, stride: int) -> tuple[Layer, ...]:
+        """kxk depthwise conv (stride)-BN -> 1x1 conv-BN-act; none (the half passes) when the unit splits."""
+        if self.splits(stride):
+            return ()
+        return (ConvNormAct(in_chans, self.kernel, stride, groups=in_chans, act=None),
+                ConvNormAct(self.channels // 2, 1, act=self.act))
+
+    def right_layers(self, stride: int) -> tuple[Layer, ...]:
+        """1x1 conv-BN-act -> kxk depthwise conv (stride)-BN -> 1x1 conv-BN-act."""
+        half = self.channels // 2
+        return (ConvNormAct(half, 1, act=self.act), ConvNormAct(half, self.kernel, stride, groups=half, act=None),
+                ConvNormAct(half, 1, act=self.act))
 
     def build(self, in_chans: int, stride: int) -> nn.Module:
         return ShuffleV2Unit(self, in_chans, stride)
 
     def cost(self, t: Tally, x: Shape, stride: int) -> Shape:
-        half = self.channels // 2
-        if stride > 1:
-            left = conv_norm_act_cost(t, x, x.c, self.kernel, stride, groups=x.c, act=None)
-            conv_norm_act_cost(t, left, half, 1, act=self.act)
-        y = conv_norm_act_cost(t, x if stride > 1 else Shape(half, x.h, x.w), half, 1, act=self.act)
-        y = conv_norm_act_cost(t, y, half, self.kernel, stride, groups=half, act=None)
-        y = conv_norm_act_cost(t, y, half, 1, act=self.act)
+        branch_in = Shape(self.branch_in_chans(x.c, stride), x.h, x.w)
+        layers_cost(t, branch_in, self.left_layers(branch_in.c, stride))
+        y = layers_cost(t, branch_in, self.right_layers(stride))
         return Shape(self.channels, y.h, y.w)
 
 
 class ShuffleV2Unit(nn.Module):
     def __init__(self, gene: ShuffleV2Gene, in_chans: int, stride: int):
         super().__init__()
-        half, k = gene.channels // 2, gene.kernel
-        self.split = stride == 1
-        self.left = nn.Identity() if self.split else nn.Sequential(
-            conv_norm_act(in_chans, in_chans, k, stride, groups=in_chans, act=None),
-            conv_norm_act(in_chans, half, 1, act=gene.act),
-        )
-        self.right = nn.Sequential(
-            conv_norm_act(half if self.split else in_chans, half, 1, act=gene.act),
-            conv_norm_act(half, half, k, stride, groups=half, act=None),
-            conv_norm_act(half, half, 1, act=gene.act),
-        )
+        self.split = gene.splits(stride)
+        branch_in = gene.branch_in_chans(in_chans, stride)
+        self.left = build_layers(gene.left_layers(branch_in, stride), branch_in)
+        self.right = build_layers(gene.right_layers(stride), branch_in)
         self.shuffle = nn.ChannelShuffle(2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

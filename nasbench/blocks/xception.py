@@ -10,15 +10,29 @@ import torch
 from timm.models.xception import SeparableConv2d
 from torch import nn
 
-from nasbench.blocks.base import ACTIVATIONS, BlockGene, copying_act, make_act, register
+from nasbench.blocks.base import ACTIVATIONS, BlockGene, register
+from nasbench.blocks.layers import Act, Conv, Layer, Norm, Pool, build_layers, layers_cost
 from nasbench.blocks.tally import Shape, Tally
 from nasbench.gene import gene_field
 
 
-def separable_cost(t: Tally, x: Shape, out_chans: int, kernel: int, stride: int = 1) -> Shape:
-    """Cost twin of `SeparableConv2d` ('same' padding, no bias)."""
-    y = t.conv(x, x.c, kernel, stride, kernel // 2, groups=x.c)
-    return t.conv(y, out_chans, 1, 1, 0)
+@dataclasses.dataclass(frozen=True)
+class SeparableConv(Layer):
+    """timm's `SeparableConv2d`: kxk depthwise then 1x1 pointwise conv, 'same' padding, no bias."""
+
+    out: int
+    kernel: int
+    stride: int = 1
+
+    def out_chans(self, in_chans: int) -> int:
+        return self.out
+
+    def module(self, in_chans: int) -> nn.Module:
+        return SeparableConv2d(in_chans, self.out, self.kernel, self.stride, self.kernel // 2)
+
+    def cost(self, t: Tally, x: Shape) -> Shape:
+        y = t.conv(x, x.c, self.kernel, self.stride, self.kernel // 2, groups=x.c)
+        return t.conv(y, self.out, 1, 1, 0)
 
 
 @register
@@ -52,39 +66,38 @@ class XceptionGene(BlockGene):
     def has_projection(self, in_chans: int, stride: int) -> bool:
         return stride != 1 or in_chans != self.channels
 
+    def rep_layers(self, in_chans: int, stride: int) -> tuple[Layer, ...]:
+        """`reps` x ([act ->] separable conv -> BN) [-> 3x3 max pool with the stride]."""
+        layers: list[Layer] = []
+        for i, (_, out) in enumerate(self.sep_chans(in_chans)):
+            if i > 0 or self.start_with_relu:
+                layers.append(Act(self.act, keeps_input=i == 0))  # the first reads the block input, which the skip adds
+            layers += [SeparableConv(out, self.kernel), Norm("batch")]
+        if stride != 1:
+            layers.append(Pool("max", 3, stride, 1))
+        return tuple(layers)
+
+    def skip_layers(self, in_chans: int, stride: int) -> tuple[Layer, ...]:
+        """Identity (no layers), or a strided 1x1 conv-BN when the shape changes."""
+        if not self.has_projection(in_chans, stride):
+            return ()
+        return Conv(self.channels, 1, stride, 0), Norm("batch")
+
     def build(self, in_chans: int, stride: int) -> nn.Module:
-        return XceptionBlock(self, in_chans, stride)
+        return XceptionBlock(build_layers(self.rep_layers(in_chans, stride), in_chans),
+                             build_layers(self.skip_layers(in_chans, stride), in_chans))
 
     def cost(self, t: Tally, x: Shape, stride: int) -> Shape:
-        y = x
-        for i, (_, out) in enumerate(self.sep_chans(x.c)):
-            if i > 0 or self.start_with_relu:
-                y = t.act(y, self.act)
-            y = t.norm(separable_cost(t, y, out, self.kernel), "batch")
-        if stride != 1:
-            y = t.pool(y, 3, stride, 1)
-        if self.has_projection(x.c, stride):
-            t.norm(t.conv(x, self.channels, 1, stride, 0), "batch")
-        return y
+        layers_cost(t, x, self.skip_layers(x.c, stride))
+        return layers_cost(t, x, self.rep_layers(x.c, stride))
 
 
 class XceptionBlock(nn.Module):
-    def __init__(self, gene: XceptionGene, in_chans: int, stride: int):
+    """rep(x) + skip(x)."""
+
+    def __init__(self, rep: nn.Sequential, skip: nn.Sequential):
         super().__init__()
-        layers: list[nn.Module] = []
-        for i, (cin, cout) in enumerate(gene.sep_chans(in_chans)):
-            if i > 0:
-                layers.append(make_act(gene.act))
-            elif gene.start_with_relu:
-                layers.append(copying_act(gene.act))
-            layers += [SeparableConv2d(cin, cout, gene.kernel, 1, gene.kernel // 2), nn.BatchNorm2d(cout)]
-        if stride != 1:
-            layers.append(nn.MaxPool2d(3, stride, 1))
-        self.rep = nn.Sequential(*layers)
-        self.skip: nn.Module = nn.Identity()
-        if gene.has_projection(in_chans, stride):
-            self.skip = nn.Sequential(nn.Conv2d(in_chans, gene.channels, 1, stride, bias=False),
-                                      nn.BatchNorm2d(gene.channels))
+        self.rep, self.skip = rep, skip
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.rep(x) + self.skip(x)
@@ -104,9 +117,11 @@ class SepConvGene(BlockGene):
     def out_chans(self, in_chans: int) -> int:
         return self.channels
 
+    def layers(self, stride: int) -> tuple[Layer, ...]:
+        return SeparableConv(self.channels, self.kernel, stride), Norm("batch"), Act(self.act)
+
     def build(self, in_chans: int, stride: int) -> nn.Module:
-        return nn.Sequential(SeparableConv2d(in_chans, self.channels, self.kernel, stride, self.kernel // 2),
-                             nn.BatchNorm2d(self.channels), make_act(self.act))
+        return build_layers(self.layers(stride), in_chans)
 
     def cost(self, t: Tally, x: Shape, stride: int) -> Shape:
-        return t.act(t.norm(separable_cost(t, x, self.channels, self.kernel, stride), "batch"), self.act)
+        return layers_cost(t, x, self.layers(stride))

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from nasbench.data.dataset import Dataset, DatasetError, RawSplit, Split, assemble, three_way, train_val
+from nasbench.data.dataset import Dataset, DatasetError, RawSplit, Split, assemble, error_reason, three_way, train_val
 from nasbench.data.files import read_cifar_batches, read_image_folder, read_mnist_pair, read_pickled_names
 
 __all__ = ["DATASETS", "Dataset", "DatasetError", "Split", "clear_cache", "default_resolution", "load_dataset"]
@@ -83,7 +83,8 @@ def load_dataset(name: str, data_dir: str | os.PathLike | None = None, resolutio
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < low):
             raise DatasetError(f"{label} must be an integer >= {low}, got {value!r}")
     if name == "imagefolder" and data_dir is None:
-        raise DatasetError("imagefolder needs data_dir: the root of an ImageFolder tree <root>/<class>/<image>")
+        raise DatasetError("imagefolder needs a data folder: the root of an ImageFolder tree <root>/<class>/<image>",
+                           setting="data_dir")
     if name == "digits":
         folder = ""
     else:
@@ -103,15 +104,23 @@ def _check_name(name: str) -> None:
 
 @functools.lru_cache(maxsize=4)
 def _load(name: str, folder: str, resolution: int, seed: int, limit: int | None, download: bool) -> Dataset:
-    if name == "digits":
-        classes, splits = _digits(seed)
-    elif name in CIFAR:
-        classes, splits = _cifar(CIFAR[name], name, Path(folder), seed, download)
-    elif name in MNIST:
-        classes, splits = _mnist(MNIST[name], name, Path(folder), seed, download)
-    else:
-        classes, splits = _image_folder(Path(folder), resolution, seed)
+    try:
+        classes, splits = _read(name, folder, resolution, seed, download)
+    except OSError as exc:  # a file or folder this process cannot open, list or stat (a folder, no permission, ...)
+        raise DatasetError(f"{exc.filename or folder}: cannot read it ({error_reason(exc)})",
+                           setting="data_dir") from None
     return assemble(name, classes, resolution, splits, limit, seed)
+
+
+def _read(name: str, folder: str, resolution: int, seed: int, download: bool):
+    """A dataset's class names and its raw train, val and test splits."""
+    if name == "digits":
+        return _digits(seed)
+    if name in CIFAR:
+        return _cifar(CIFAR[name], name, Path(folder), seed, download)
+    if name in MNIST:
+        return _mnist(MNIST[name], name, Path(folder), seed, download)
+    return _image_folder(Path(folder), resolution, seed)
 
 
 def _digits(seed: int) -> tuple[tuple[str, ...], tuple[RawSplit, RawSplit, RawSplit]]:
@@ -132,12 +141,12 @@ def _cifar(spec: CifarFiles, name: str, root: Path, seed: int, download: bool):
         missing = [n for n in names if not (folder / n).is_file()]
     if missing:
         raise DatasetError(f"{name}: missing {_listing(spec.folder, missing)} under {root}. Extract {spec.url} "
-                           f"into {root} (it creates {spec.folder}/ with {', '.join(names)}), or pass data_dir= the "
-                           f"folder that holds {spec.folder}/, or download=True where the network allows.")
-    train = read_cifar_batches([folder / n for n in spec.train], spec.label_key)
-    test = read_cifar_batches([folder / n for n in spec.test], spec.label_key)
-    _check_labels(name, spec.num_classes, train, test)
-    classes = read_pickled_names(folder / spec.meta[0], spec.meta[1]) or tuple(map(str, range(spec.num_classes)))
+                           f"into {root} (it creates {spec.folder}/ with {', '.join(names)}), "
+                           f"or use the data folder that holds {spec.folder}/", setting="data_dir")
+    train = read_cifar_batches([folder / n for n in spec.train], spec.label_key, spec.num_classes)
+    test = read_cifar_batches([folder / n for n in spec.test], spec.label_key, spec.num_classes)
+    classes = (read_pickled_names(folder / spec.meta[0], spec.meta[1], spec.num_classes)
+               or tuple(map(str, range(spec.num_classes))))
     return classes, (*train_val(train, seed), test)
 
 
@@ -152,23 +161,23 @@ def _mnist(spec: MnistFiles, name: str, root: Path, seed: int, download: bool):
     if missing:
         raise DatasetError(f"{name}: missing {_listing(f'{spec.folder}/raw', missing)} (each may also end in .gz) "
                            f"under {root}. Put the four {spec.title} idx files ({', '.join(MNIST_STEMS)}, gzipped or "
-                           f"not) in {raw}/, or pass data_dir= the folder that holds {spec.folder}/, or "
-                           "download=True where the network allows.")
+                           f"not) in {raw}/, or use the data folder that holds {spec.folder}/", setting="data_dir")
     paths = [found[stem] for stem in MNIST_STEMS]
-    train, test = read_mnist_pair(paths[0], paths[1]), read_mnist_pair(paths[2], paths[3])
-    _check_labels(name, len(spec.classes), train, test)
+    train = read_mnist_pair(paths[0], paths[1], len(spec.classes))
+    test = read_mnist_pair(paths[2], paths[3], len(spec.classes))
     return spec.classes, (*train_val(train, seed), test)
 
 
 def _image_folder(root: Path, resolution: int, seed: int):
     if not root.is_dir():
-        raise DatasetError(f"imagefolder: {root} is not a folder; expected <root>/<class name>/<image file>")
+        raise DatasetError(f"imagefolder: {root} is not a folder; expected <root>/<class name>/<image file>",
+                           setting="data_dir")
     if (root / "train").is_dir() and (root / "test").is_dir():
         train, classes = read_image_folder(root / "train", resolution)
         test, test_classes = read_image_folder(root / "test", resolution)
         if test_classes != classes:
             raise DatasetError(f"imagefolder: {root}/train and {root}/test hold different class folders "
-                               f"({', '.join(classes)} vs {', '.join(test_classes)})")
+                               f"({', '.join(classes)} vs {', '.join(test_classes)})", setting="data_dir")
         return classes, (*train_val(train, seed), test)
     pool, classes = read_image_folder(root, resolution)
     return classes, three_way(pool, seed)
@@ -182,13 +191,6 @@ def _listing(folder: str, names: list[str]) -> str:
     return ", ".join(f"{folder}/{n}" for n in names)
 
 
-def _check_labels(name: str, num_classes: int, *splits: RawSplit) -> None:
-    for split in splits:
-        if len(split.labels) and (split.labels.min() < 0 or split.labels.max() >= num_classes):
-            raise DatasetError(f"{name}: labels outside 0..{num_classes - 1} "
-                               f"(found {int(split.labels.min())}..{int(split.labels.max())})")
-
-
 def _download(name: str, root: Path, what: str) -> None:
     """Fetch a dataset with torchvision; DatasetError naming the files when the network does not allow it."""
     from torchvision import datasets
@@ -199,5 +201,4 @@ def _download(name: str, root: Path, what: str) -> None:
         for train in (True, False):
             cls(str(root), train=train, download=True)
     except Exception as exc:  # network errors come as URLError, OSError, RuntimeError, ...
-        reason = f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}"
-        raise DatasetError(f"{name}: download failed ({reason}); missing {what} under {root}") from None
+        raise DatasetError(f"{name}: download failed ({error_reason(exc)}); missing {what} under {root}") from None

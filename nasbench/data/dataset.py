@@ -8,9 +8,25 @@ import torch
 import torch.nn.functional as F
 from sklearn.model_selection import train_test_split
 
+from nasbench.errors import SettingError
 
-class DatasetError(ValueError):
-    """A dataset that cannot be loaded: unknown name, missing or malformed files, too few images to split."""
+
+class DatasetError(SettingError):
+    """A dataset that cannot be loaded: unknown name, missing or malformed files, too few images to split.
+
+    The message is always one line (a command line prints it as `error: <line>`): line breaks become spaces."""
+
+    def __init__(self, message: str, setting: str = "dataset"):
+        super().__init__(" ".join(message.splitlines()), setting)
+
+
+def error_reason(exc: BaseException) -> str:
+    """'TypeName: first line of its message' for quoting an exception in a DatasetError (an OSError's without its
+    path, which the DatasetError names already; lower-case names such as zlib's `error` with their module)."""
+    kind = type(exc)
+    name = kind.__name__ if kind.__name__[0].isupper() else f"{kind.__module__}.{kind.__name__}"
+    lines = (exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)).strip().splitlines()
+    return f"{name}: {lines[0]}" if lines else name
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

@@ -6,12 +6,16 @@ import logging
 import math
 import os
 import socket
-from typing import Iterator
+from collections.abc import Iterator
 
+from nasbench.errors import SettingError
 from nasbench.search.settings import SearchSettings
 
+# Ray warns at every start that token authentication is on; it stays on, and the search says nothing about it
+TOKEN_WARNING_LOGGER = "ray._private.authentication.authentication_token_setup"
 
-class ClusterError(ValueError):
+
+class ClusterError(SettingError):
     """The Ray cluster cannot be reached or cannot run the requested trials."""
 
 
@@ -25,6 +29,7 @@ def connected(settings: SearchSettings) -> Iterator[dict]:
         address = settings.address or os.environ.get("RAY_ADDRESS")
         if address:
             probe(address)
+        logging.getLogger(TOKEN_WARNING_LOGGER).setLevel(logging.ERROR)
         try:
             if address:
                 ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
@@ -33,7 +38,7 @@ def connected(settings: SearchSettings) -> Iterator[dict]:
         except (ConnectionError, RuntimeError, ValueError) as exc:
             first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise ClusterError(f"cannot connect to the Ray cluster at {address or 'a new local instance'}: "
-                               f"{first_line}; check --address / RAY_ADDRESS") from None
+                               f"{first_line}; check the cluster address or RAY_ADDRESS", "address") from None
         started = True
     try:
         resources = ray.cluster_resources()
@@ -50,23 +55,23 @@ def probe(address: str, timeout: float = 3.0) -> None:
         return
     host, sep, port = address.split("://", 1)[-1].rpartition(":")
     if not sep or not port.isdigit():
-        raise ClusterError(f"Ray address {address!r} is not host:port (or auto); check --address / RAY_ADDRESS")
+        raise ClusterError(f"Ray address {address!r} is not host:port (or auto)", "address")
     try:
         socket.create_connection((host, int(port)), timeout=timeout).close()
     except OSError as exc:
         raise ClusterError(f"cannot reach the Ray cluster at {address}: {exc.strerror or exc}; "
-                           "check --address / RAY_ADDRESS") from None
+                           "check the cluster address or RAY_ADDRESS", "address") from None
 
 
 def check_resources(settings: SearchSettings, resources: dict) -> None:
     """Refuse requests the cluster can never satisfy (Tune would leave such trials PENDING forever)."""
     gpus, cpus = resources.get("GPU", 0.0), resources.get("CPU", 0.0)
     if settings.gpus_per_trial > 0 and gpus < settings.gpus_per_trial:
-        raise ClusterError(f"--gpus-per-trial {settings.gpus_per_trial:g} but the Ray cluster has {gpus:g} GPUs; "
-                           "use --gpus-per-trial 0 or connect to a cluster with GPUs (--address)")
+        raise ClusterError(f"{settings.gpus_per_trial:g} GPUs per trial asked for, but the Ray cluster has {gpus:g} "
+                           "GPUs; ask for 0 or connect to a cluster with GPUs", "gpus_per_trial")
     if cpus < settings.cpus_per_trial:
-        raise ClusterError(f"--cpus-per-trial {settings.cpus_per_trial:g} but the Ray cluster has {cpus:g} CPUs; "
-                           "lower --cpus-per-trial")
+        raise ClusterError(f"{settings.cpus_per_trial:g} CPUs per trial asked for, but the Ray cluster has "
+                           f"{cpus:g} CPUs; ask for fewer", "cpus_per_trial")
 
 
 def concurrency(settings: SearchSettings, resources: dict) -> int:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ray import tune
 
+from nasbench.record import COMPLETE, INFEASIBLE, STATE_WORDS, state_counts, trained
 from nasbench.search.results import trials_frame, write_outputs
 
 
@@ -30,11 +31,12 @@ class Progress(tune.Callback):
         front = write_outputs(self._run_dir, frame, self._settings.directions,
                               self._settings.ray_storage(self._run_dir), plot=False)
         last = mine.iloc[0]
-        complete = frame[frame["state"] == "COMPLETE"]
+        counts = state_counts(frame)
+        complete = frame[frame["state"] == COMPLETE]
         best = complete["accuracy"].max() if len(complete) else math.nan
-        detail = (f"acc {last['accuracy']:.3f} flops {last['flops']:.3g}" if last["state"] == "COMPLETE"
+        detail = (f"acc {last['accuracy']:.3f} flops {last['flops']:.3g}" if last["state"] == COMPLETE
                   else last["failure_reason"][:60])
-        infeasible = frame["failure_reason"].str.startswith("infeasible").sum()
-        self._log(f"[{len(frame) - infeasible}/{self._settings.trials}] #{last['number']} {last['state']:8s} "
+        over = counts[INFEASIBLE]
+        self._log(f"[{trained(counts)}/{self._settings.trials}] #{last['number']} {last['state']:8s} "
                   f"{detail} | best acc {best:.3f} | front {len(front)}"
-                  + (f" | {infeasible} over budget" if infeasible else ""))
+                  + (f" | {over} {STATE_WORDS[INFEASIBLE]}" if over else ""))

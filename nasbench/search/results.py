@@ -1,7 +1,6 @@
 """The run folder's outputs, derived from the Optuna study: trials table, Pareto front, genomes, plot."""
 from __future__ import annotations
 
-import math
 import shutil
 from pathlib import Path
 
@@ -10,11 +9,10 @@ import pandas as pd
 from optuna.trial import TrialState
 
 from nasbench import atomic
-from nasbench.analysis import pareto_front
-from nasbench.search.objectives import RESULT_KEYS
+from nasbench.analysis.fronts import pareto_front
+from nasbench.objectives import COLUMNS, as_columns
+from nasbench.record import TrialRecord, records_frame, state_counts, trained, upgrade
 
-COLUMNS = ["run_id", "trial_id", "number", "state", "zoo_name", "genome", "genome_json", "key", "accuracy",
-           "test_accuracy", "flops", "params", "latency_ms", "epochs", "wall_time_s", "failure_reason", "node_id"]
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
 
 
@@ -24,36 +22,22 @@ def finished_trials(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
             if t.state in FINISHED and not t.user_attrs.get("interrupted")]
 
 
-def is_infeasible(trial: optuna.trial.FrozenTrial) -> bool:
-    return trial.state == TrialState.FAIL and str(trial.user_attrs.get("failure_reason", "")).startswith("infeasible")
-
-
-def counted_trials(study: optuna.Study) -> int:
-    """Finished trials that count towards the run's trial target (over-budget samples do not)."""
-    return sum(not is_infeasible(t) for t in finished_trials(study))
+def trial_record(trial: optuna.trial.FrozenTrial, run_id: str) -> TrialRecord:
+    """A finished trial's record, from the user attributes the searcher stored (`epoch`: runs before 0.2)."""
+    attrs = trial.user_attrs
+    state = attrs.get("state", trial.state.name)
+    return TrialRecord.from_mapping({"epochs": attrs.get("epoch", 0), **attrs}, run_id=run_id, number=trial.number,
+                                    state=state)
 
 
 def trials_frame(study: optuna.Study, run_id: str) -> pd.DataFrame:
-    rows = []
-    for t in finished_trials(study):
-        attrs = t.user_attrs
-        rows.append({
-            "run_id": run_id, "trial_id": attrs.get("trial_id", ""), "number": t.number, "state": t.state.name,
-            "zoo_name": attrs.get("zoo_name", ""), "genome": attrs.get("genome", ""),
-            "genome_json": attrs.get("genome_json", ""), "key": attrs.get("key", ""),
-            "accuracy": attrs.get("accuracy", math.nan), "test_accuracy": attrs.get("test_accuracy", math.nan),
-            "flops": attrs.get("flops", math.nan), "params": attrs.get("params", math.nan),
-            "latency_ms": attrs.get("latency_ms", math.nan), "epochs": attrs.get("epoch", 0),
-            "wall_time_s": attrs.get("wall_time_s", math.nan), "failure_reason": attrs.get("failure_reason", ""),
-            "node_id": attrs.get("node_id", ""),
-        })
-    frame = pd.DataFrame(rows, columns=COLUMNS)
-    return frame.astype({"number": "int64", "epochs": "int64", "accuracy": "float64", "test_accuracy": "float64",
-                         "flops": "float64", "params": "float64", "latency_ms": "float64", "wall_time_s": "float64"})
+    """The trials table of a run: one `TrialRecord` row per finished trial."""
+    return upgrade(records_frame(trial_record(t, run_id) for t in finished_trials(study)))
 
 
-def front_columns(objectives: dict[str, str]) -> dict[str, str]:
-    return {RESULT_KEYS[name]: direction for name, direction in objectives.items()}
+def trained_trials(study: optuna.Study) -> int:
+    """Finished trials that count towards the run's trial target (INFEASIBLE samples do not)."""
+    return trained(state_counts(trials_frame(study, "")))
 
 
 def write_outputs(run_dir: Path, frame: pd.DataFrame, objectives: dict[str, str],
@@ -64,7 +48,7 @@ def write_outputs(run_dir: Path, frame: pd.DataFrame, objectives: dict[str, str]
         frame.to_parquet(tmp, index=False)
     with atomic.atomic_path(run_dir / "trials.csv") as tmp:
         frame.to_csv(tmp, index=False)
-    front = pareto_front(frame, front_columns(objectives)).sort_values("flops") if len(frame) else frame
+    front = pareto_front(frame, as_columns(objectives)).sort_values("flops") if len(frame) else frame
     with atomic.atomic_path(run_dir / "pareto.csv") as tmp:
         front.to_csv(tmp, index=False)
     _drop_former_members(run_dir / "genomes", set(front["key"]))
@@ -76,12 +60,12 @@ def write_outputs(run_dir: Path, frame: pd.DataFrame, objectives: dict[str, str]
             with atomic.atomic_path(weights) as tmp:
                 shutil.copyfile(found, tmp)
     if plot and len(front):
-        from nasbench.analysis_plots import plot_fronts
+        from nasbench.analysis.plots import plot_fronts
 
-        cost = next(RESULT_KEYS[o] for o in objectives if o != "accuracy")
+        cost = next(COLUMNS[o] for o in objectives if o != "accuracy")
         with atomic.atomic_path(run_dir / "pareto.png") as tmp:
             plot_fronts({frame["run_id"].iloc[0]: frame}, tmp, x=cost, y="accuracy",
-                        objectives=front_columns(objectives))
+                        objectives=as_columns(objectives))
     return front
 
 

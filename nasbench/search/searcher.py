@@ -1,22 +1,25 @@
-"""Ray Tune's OptunaSearch, told the truth: early-stopped trials are PRUNED, failed/infeasible ones FAIL.
+"""A Ray Tune searcher that samples genomes from a persistent Optuna study (ask/tell) and records every trial in it.
 
-Every trial's record (genome, costs, epochs, failure reason, ...) is stored as Optuna user attributes, so the
-study in the run folder is the single, crash-safe source of the trials table.
+Every trial's record (the fields of `nasbench.record.TrialRecord`) is stored as Optuna user attributes, so the
+study in the run folder is the single, crash-safe source of the trials table. Early-stopped trials are PRUNED and
+never leak onto the front; over-budget samples are INFEASIBLE and never become Ray trials.
 """
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
 
 import optuna
 from optuna.trial import TrialState
 from ray.tune.search import Searcher
-from ray.tune.search.optuna import OptunaSearch
 
-from nasbench.search.objectives import RESULT_KEYS
+from nasbench.genome import Genome
+from nasbench.objectives import COLUMNS
+from nasbench.record import COMPLETE, FAIL, INFEASIBLE, PRUNED, TrialRecord
+from nasbench.space import SearchSpace
 
-RECORD_KEYS = ("genome", "genome_json", "key", "zoo_name", "accuracy", "test_accuracy", "flops", "params",
-               "latency_ms", "epoch", "wall_time_s", "status", "failure_reason", "trial_id", "node_id")
+OPTUNA_STATES = {COMPLETE: TrialState.COMPLETE, PRUNED: TrialState.PRUNED, FAIL: TrialState.FAIL,
+                 INFEASIBLE: TrialState.FAIL}  # samplers learn nothing from an over-budget sample but its constraints
 
 
 def make_sampler(name: str, seed: int, grid: dict[str, list] | None = None) -> optuna.samplers.BaseSampler:
@@ -43,46 +46,54 @@ class AskTellGridSampler(optuna.samplers.GridSampler):
         return None
 
 
-def classify(result: dict | None, error: bool, epochs: int) -> tuple[TrialState, str]:
-    """The Optuna state of a finished Ray trial, and why it is not COMPLETE."""
+def classify(result: dict | None, error: bool, epochs: int) -> tuple[str, str]:
+    """The record state of a finished Ray trial, and why it is not COMPLETE."""
     result = result or {}
     status = result.get("status")
     if status == "failed":
-        return TrialState.FAIL, result.get("failure_reason") or status
+        return FAIL, result.get("failure_reason") or status
     if error:
-        return TrialState.FAIL, result.get("failure_reason") or "the trial raised; see the Ray trial log"
-    if status == "ok" and result.get("epoch") == epochs:
-        return TrialState.COMPLETE, ""
-    return TrialState.PRUNED, f"stopped early by the scheduler after {result.get('epoch', 0)} of {epochs} epochs"
+        return FAIL, result.get("failure_reason") or "the trial raised; see the Ray trial log"
+    if status == "ok" and result.get("epochs") == epochs:
+        return COMPLETE, ""
+    return PRUNED, f"stopped early by the scheduler after {result.get('epochs', 0)} of {epochs} epochs"
 
 
-class ParetoOptunaSearch(OptunaSearch):
-    """Multi-objective OptunaSearch that records every trial and never leaks partial results onto the front.
+def store_record(trial: optuna.Trial, record: TrialRecord) -> None:
+    """The record's fields as the trial's user attributes (defaults and NaN left out; run_id and number are the
+    run's and Optuna's own)."""
+    defaults = TrialRecord()
+    for name, value in record.__dict__.items():
+        if name in ("run_id", "number") or value == getattr(defaults, name):
+            continue
+        if isinstance(value, float) and math.isnan(value):
+            continue
+        trial.set_user_attr(name, value)
 
-    It suggests until `trials` within-budget genomes were handed out (over-budget samples are recorded as
-    infeasible and sampled again without becoming Ray trials), or `max_samples` samples in all.
-    """
 
-    def __init__(self, space: Callable, objectives: dict[str, str], epochs: int, trials: int, max_samples: int,
-                 describe: Callable[[dict], dict], **kwargs: Any):
-        super().__init__(space=space, metric=[RESULT_KEYS[o] for o in objectives], mode=list(objectives.values()),
-                         **kwargs)
-        self._epochs, self._trials, self._max_samples = epochs, trials, max_samples
-        self._describe = describe  # config -> record of the genome (key, costs, ...) for an over-budget sample
-        self._feasible = self._sampled = 0
+class StudySearcher(Searcher):
+    """Suggests genomes sampled from `study` by `space` until `trials` within-budget genomes were handed to Ray
+    (over-budget samples are told to the study as INFEASIBLE and sampled again), or `max_samples` samples in all."""
+
+    def __init__(self, study: optuna.Study, space: SearchSpace, objectives: dict[str, str], epochs: int, trials: int,
+                 max_samples: int, describe: Callable[[Genome], dict]):
+        super().__init__()
+        self._study, self._space, self._objectives, self._epochs = study, space, objectives, epochs
+        self._trials, self._max_samples, self._describe = trials, max_samples, describe
+        self._running: dict[str, optuna.Trial] = {}
+        self._handed = self._sampled = 0
 
     def suggest(self, trial_id: str) -> dict | str | None:
-        """A within-budget config; over-budget samples are told to the study as infeasible, never given to Ray."""
-        while self._feasible < self._trials and self._sampled < self._max_samples:
-            config = super().suggest(trial_id)
-            self._sampled += 1
-            if not config.get("infeasible"):
-                self._feasible += 1
-                return config
-            self._tell(self._ot_trials.pop(trial_id), TrialState.FAIL, None,
-                       {**self._describe(config), "status": "infeasible", "epoch": 0,
-                        "failure_reason": config["infeasible"]})
-        return Searcher.FINISHED
+        """A within-budget genome as `{"genome": <json>, "trial_index": <Optuna number>}`, or FINISHED."""
+        if self._handed >= self._trials:
+            return Searcher.FINISHED
+        found = self._space.sample_within_budget(self._ask, self._reject, self._max_samples - self._sampled)
+        if found is None:
+            return Searcher.FINISHED
+        trial, genome = found
+        self._handed += 1
+        self._running[trial_id] = trial
+        return {"genome": genome.to_json(), "trial_index": trial.number}
 
     @property
     def sample_cap_reached(self) -> bool:
@@ -90,20 +101,24 @@ class ParetoOptunaSearch(OptunaSearch):
         return self._sampled >= self._max_samples
 
     def on_trial_complete(self, trial_id: str, result: dict | None = None, error: bool = False) -> None:
-        if trial_id in self._completed_trials or trial_id not in self._ot_trials:
+        trial = self._running.pop(trial_id, None)
+        if trial is None:
             return
         state, reason = classify(result, error, self._epochs)
-        record = {**{k: (result or {}).get(k) for k in RECORD_KEYS}, "failure_reason": reason, "trial_id": trial_id}
-        values = [result[m] for m in self.metric] if state == TrialState.COMPLETE else None
-        self._tell(self._ot_trials[trial_id], state, values, record)
-        self._completed_trials.add(trial_id)
+        record = TrialRecord.from_mapping(result or {}, state=state, failure_reason=reason, trial_id=trial_id)
+        values = [result[COLUMNS[o]] for o in self._objectives] if state == COMPLETE else None
+        self._tell(trial, record, values)
 
-    def _tell(self, ot_trial: optuna.Trial, state: TrialState, values: list | None, record: dict) -> None:
-        """Store the trial's record as user attributes, then finish it in the study."""
-        for key, value in record.items():
-            if key in RECORD_KEYS and value is not None and not (isinstance(value, float) and math.isnan(value)):
-                ot_trial.set_user_attr(key, value)
-        self._ot_study.tell(ot_trial, values, state=state)
+    def _ask(self) -> optuna.Trial:
+        self._sampled += 1
+        return self._study.ask()
+
+    def _reject(self, trial: optuna.Trial, genome: Genome, reason: str) -> None:
+        self._tell(trial, TrialRecord.from_mapping(self._describe(genome), state=INFEASIBLE, failure_reason=reason))
+
+    def _tell(self, trial: optuna.Trial, record: TrialRecord, values: list | None = None) -> None:
+        store_record(trial, record)
+        self._study.tell(trial, values, state=OPTUNA_STATES[record.state])
 
     def save(self, checkpoint_path: str) -> None:
         """Nothing to save: the persistent Optuna study in the run folder is the search's checkpoint."""

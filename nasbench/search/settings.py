@@ -1,70 +1,100 @@
-"""Everything a search run is configured by; stored verbatim in the run's config.json."""
+"""Everything a search run is configured by; stored verbatim in the run's config.json. The command line takes its
+defaults and help from here."""
 from __future__ import annotations
 
 import dataclasses
+import math
 from pathlib import Path
 from typing import Any
 
-from nasbench.search.objectives import OBJECTIVES
+from nasbench.config import setting
+from nasbench.errors import SettingError
+from nasbench.objectives import OBJECTIVES
+from nasbench.train import TrainConfig
 
 SAMPLERS = ("nsga2", "tpe", "random", "gp", "grid")
 SCHEDULERS = ("fifo", "asha")
+# max_flops="auto": budgets that keep a default run laptop-sized (digits at 16x16, the others at their 28x28 and
+# 32x32); imagefolder's images may be any size, so it has none, and the run says so when it starts
+DEFAULT_MAX_FLOPS = {"digits": 2e7, "mnist": 6e7, "fashion_mnist": 6e7, "cifar10": 8e7, "cifar100": 8e7}
 
 
 @dataclasses.dataclass(frozen=True)
 class SearchSettings:
     """A search run. Defaults finish in a few minutes on a 2-core laptop on the embedded digits data."""
 
-    space: str = "resnet_family"
-    dataset: str = "digits"
-    data_dir: str | None = None
-    resolution: int | None = None  # None: the dataset's default
-    objectives: tuple[str, ...] = ("accuracy", "flops")
-    trials: int = 24
-    epochs: int = 4
-    seed: int = 0
-    sampler: str = "nsga2"
-    scheduler: str = "fifo"
-    cpus_per_trial: float = 1.0
-    gpus_per_trial: float = 0.0
-    concurrency: int = 0  # 0: as many trials at once as the cluster's CPUs/GPUs allow
-    reuse_actors: bool = True  # False: a fresh Ray worker process per trial (isolation, ~2 s more per trial)
-    max_flops: float | None = None
-    max_params: float | None = None
-    seed_zoo: bool = False
-    results_dir: str = "results"
-    address: str | None = None
-    storage_path: str | None = None
-    optuna_storage: str | None = None
-    batch_size: int = 64
-    lr: float = 0.05
-    weight_decay: float = 5e-4
-    label_smoothing: float = 0.0
-    max_failures: int = 2
-    limit: int | None = None  # cap on training examples (quick experiments)
+    space: str = setting("resnet_family", "search space name (the families of search_spaces)")
+    dataset: str = setting("digits", "digits (embedded), cifar10, cifar100, mnist, fashion_mnist, imagefolder")
+    data_dir: str | None = setting(None, "folder with the dataset files (torchvision layout); "
+                                         "default: $NASBENCH_DATA, else ./data")
+    resolution: int | None = setting(None, "input resolution (default: the dataset's)")
+    objectives: tuple[str, ...] = setting(("accuracy", "flops"),
+                                          "accuracy (max) and one or more costs (min): flops, params, latency")
+    trials: int = setting(24, "trials to train (over-budget samples are not counted)")
+    epochs: int = setting(4, "training epochs per trial")
+    seed: int = setting(0, "seed of the sampler, the data splits and the training")
+    sampler: str = setting("nsga2", "Optuna sampler; grid: every point of a space without conditional or "
+                                    "continuous parameters (compound, lecture), at most one trial each")
+    scheduler: str = setting("fifo", "asha stops weak trials early (recorded as PRUNED, never on the front)")
+    cpus_per_trial: float = setting(1.0, "CPUs per trial")
+    gpus_per_trial: float = setting(0.0, "GPUs per trial; fractions share a GPU between trials")
+    concurrency: int = setting(0, "trials at once (0: as many as the cluster's CPUs and GPUs allow)")
+    reuse_actors: bool = setting(True, "reuse Ray worker processes between trials (False: a fresh process per "
+                                       "trial, for isolation; about 2 s more per trial)")
+    max_flops: float | str | None = setting("auto", "FLOP budget: costlier samples are recorded as INFEASIBLE, "
+                                                    "never trained, and sampled again; auto = 2e7 on digits, 6e7 on "
+                                                    "(fashion_)mnist, 8e7 on cifar10/100, none on imagefolder; "
+                                                    "none = no budget")
+    max_params: float | None = setting(None, "parameter budget (as the FLOP budget)")
+    seed_zoo: bool = setting(False, "evaluate the family's canonical architectures first")
+    results_dir: str = setting("results", "folder that receives <space>/<run-id>/")
+    address: str | None = setting(None, "existing Ray cluster (default: $RAY_ADDRESS, else a local instance)")
+    storage_path: str | None = setting(None, "Ray Tune storage shared by all nodes (default: inside the run folder)")
+    optuna_storage: str | None = setting(None, "database URL for the Optuna study, e.g. postgresql://host/db "
+                                               "(default: a journal file in the run folder)")
+    batch_size: int = setting(64, "training batch size")
+    lr: float = setting(TrainConfig.lr, "peak learning rate (SGD, cosine)")
+    weight_decay: float = setting(TrainConfig.weight_decay, "SGD weight decay")
+    label_smoothing: float = setting(TrainConfig.label_smoothing, "label smoothing of the training loss")
+    max_failures: int = setting(2, "retries of a trial whose Ray worker died")
+    limit: int | None = setting(None, "use at most this many images per split (quick experiments)")
 
     def __post_init__(self) -> None:
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if not _has_type(value, field.type):
+                raise SettingError(f"{field.name} must be {_type_words(field.type)}, got {value!r}"[:300], field.name)
         checks = [
-            (self.trials >= 1, "trials must be at least 1"),
-            (self.epochs >= 1, "epochs must be at least 1"),
-            (self.sampler in SAMPLERS, f"sampler must be one of {', '.join(SAMPLERS)}"),
-            (self.scheduler in SCHEDULERS, f"scheduler must be one of {', '.join(SCHEDULERS)}"),
-            (self.cpus_per_trial > 0, "cpus per trial must be positive"),
-            (self.gpus_per_trial >= 0, "gpus per trial must be zero or positive"),
-            (self.concurrency >= 0, "concurrency must be zero (automatic) or positive"),
-            (all(o in OBJECTIVES for o in self.objectives), f"objectives must be among {', '.join(OBJECTIVES)}"),
-            (self.max_flops is None or self.max_flops > 0, "max flops must be positive"),
-            (self.max_params is None or self.max_params > 0, "max params must be positive"),
-            (self.batch_size >= 1 and self.lr > 0, "batch size and learning rate must be positive"),
-            (self.max_failures >= 0, "max failures must be zero or positive"),
+            (self.trials >= 1, "trials", "must be at least 1"),
+            (self.epochs >= 1, "epochs", "must be at least 1"),
+            (self.sampler in SAMPLERS, "sampler", f"must be one of {', '.join(SAMPLERS)}"),
+            (self.scheduler in SCHEDULERS, "scheduler", f"must be one of {', '.join(SCHEDULERS)}"),
+            (self.cpus_per_trial > 0, "cpus_per_trial", "must be positive"),
+            (self.gpus_per_trial >= 0, "gpus_per_trial", "must be zero or positive"),
+            (self.concurrency >= 0, "concurrency", "must be zero (automatic) or positive"),
+            (all(o in OBJECTIVES for o in self.objectives), "objectives", f"must be among {', '.join(OBJECTIVES)}"),
+            (self.max_flops in ("auto", "none", None) or _positive(self.max_flops), "max_flops",
+             "must be a positive number, auto or none"),
+            (self.max_params is None or _positive(self.max_params), "max_params", "must be a positive number"),
+            (self.batch_size >= 1, "batch_size", "must be positive"),
+            (_positive(self.lr), "lr", "must be positive"),
+            (self.max_failures >= 0, "max_failures", "must be zero or positive"),
+            (self.limit is None or self.limit >= 1, "limit", "must be at least 1"),
         ]
-        for ok, message in checks:
+        for ok, name, message in checks:
             if not ok:
-                raise ValueError(message)
+                raise SettingError(f"{name} {message} (got {getattr(self, name)!r})", name)
 
     @property
     def directions(self) -> dict[str, str]:
         return {name: OBJECTIVES[name] for name in self.objectives}
+
+    @property
+    def flops_budget(self) -> float | None:
+        """The FLOP budget in force: `max_flops`, with "auto" resolved for the dataset."""
+        if self.max_flops == "auto":
+            return DEFAULT_MAX_FLOPS.get(self.dataset)
+        return None if self.max_flops in ("none", None) else float(self.max_flops)
 
     def ray_storage(self, run_dir: Path) -> Path:
         """Where Ray Tune keeps a run's experiments (trial logs, checkpoints): shared storage or the run folder."""
@@ -76,7 +106,7 @@ class SearchSettings:
         return out
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "SearchSettings":
+    def from_dict(cls, data: dict[str, Any]) -> SearchSettings:
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - names)
         if unknown:
@@ -85,3 +115,34 @@ class SearchSettings:
         if "objectives" in values:
             values["objectives"] = tuple(values["objectives"])
         return cls(**values)
+
+
+TYPE_WORDS = {"int": "an integer", "float": "a number", "str": "a string", "bool": "true or false", "None": "null",
+              "tuple[str, ...]": "a list of names"}
+
+
+def _has_type(value: Any, annotation: str) -> bool:
+    """Whether `value` fits a settings field's annotation ("int", "float | str | None", "tuple[str, ...]")."""
+    return any(_is(value, name.strip()) for name in annotation.split("|"))
+
+
+def _is(value: Any, name: str) -> bool:
+    if name == "None":
+        return value is None
+    if name == "bool":
+        return isinstance(value, bool)
+    if name == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if name == "float":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if name == "str":
+        return isinstance(value, str)
+    return isinstance(value, (tuple, list)) and all(isinstance(v, str) for v in value)  # tuple[str, ...]
+
+
+def _type_words(annotation: str) -> str:
+    return " or ".join(TYPE_WORDS[name.strip()] for name in annotation.split("|"))
+
+
+def _positive(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0

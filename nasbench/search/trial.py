@@ -32,7 +32,7 @@ class TrialContext:
 
 
 def genome_record(genome: Genome, zoo_keys: dict[str, str]) -> dict:
-    """What the trials table holds about a genome before it is trained: ids, zoo name and analytic costs."""
+    """The fields of a genome's trial record known before it is trained: ids, zoo name and analytic costs."""
     cost = analytic_cost(genome)
     return {"genome": genome.to_str(), "genome_json": genome.to_json(), "key": genome.key(),
             "zoo_name": zoo_keys.get(genome.key(), ""), "params": cost.params, "flops": cost.flops}
@@ -54,11 +54,11 @@ def run_trial(config: dict, context: TrialContext) -> None:
 
     def report_epoch(metrics) -> None:
         if metrics.epoch < settings.epochs:  # the last epoch is reported with the final status below
-            tune.report({**record, "status": "running", "epoch": metrics.epoch, "accuracy": metrics.val_accuracy,
+            tune.report({**record, "status": "running", "epochs": metrics.epoch, "accuracy": metrics.val_accuracy,
                          "train_loss": metrics.train_loss, "wall_time_s": time.perf_counter() - start})
 
     result = evaluate(genome, dataset, train_config, report_epoch, test=True)
-    final = {**record, "epoch": result.epochs, "wall_time_s": time.perf_counter() - start,
+    final = {**record, "epochs": result.epochs, "wall_time_s": time.perf_counter() - start,
              "accuracy": result.history[-1].val_accuracy if result.history else math.nan}
     if not result.ok:
         tune.report({**final, "status": "failed", "failure_reason": result.failure_reason})

@@ -12,7 +12,7 @@ import pkgutil
 from nasbench.genome import Genome
 from nasbench.zoo.entry import Reference, ZooEntry, reference_model
 
-__all__ = ["Reference", "ZooEntry", "entry", "get", "names", "reference_model", "all_entries"]
+__all__ = ["Reference", "ZooEntry", "all_entries", "entry", "get", "names", "reference_model"]
 
 
 @functools.cache

@@ -2,8 +2,14 @@
 from __future__ import annotations
 
 from nasbench.blocks.conv import ConvGene, PoolGene
-from nasbench.blocks.inception import (InceptionAGene, InceptionBGene, InceptionCGene, InceptionDGene,
-                                       InceptionEGene, InceptionV1Gene)
+from nasbench.blocks.inception import (
+    InceptionAGene,
+    InceptionBGene,
+    InceptionCGene,
+    InceptionDGene,
+    InceptionEGene,
+    InceptionV1Gene,
+)
 from nasbench.genome import Genome, Stage
 from nasbench.head import Head
 from nasbench.zoo.entry import Reference, ZooEntry

@@ -39,7 +39,7 @@ def wide_resnet_cifar(depth: int, k: int, dropout: float = 0.0) -> Genome:
     """Zagoruyko & Komodakis 2016: pre-activation basic blocks, widths 16k/32k/64k."""
     n = (depth - 4) // 6
     stages = basic_stages((n, n, n), (16 * k, 32 * k, 64 * k), order="full_preact", dropout=dropout)
-    return Genome(stem=cifar_stem(16, norm="none", act="none"), stages=stages, head=Head(pre_act=True),
+    return Genome(stem=cifar_stem(16, norm_act=False), stages=stages, head=Head(pre_act=True),
                   resolution=32, num_classes=10)
 
 

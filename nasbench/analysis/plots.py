@@ -4,13 +4,19 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from nasbench.analysis import edf, eligible_mask, hypervolume_over_trials, pareto_front, split_runs
+from nasbench.analysis.frames import split_runs
+from nasbench.analysis.fronts import eligible_mask, hypervolume_over_trials, pareto_front
+from nasbench.analysis.stats import edf
+
+FRONT_MARGIN = 0.5  # a front plot's y axis reaches this share of the fronts' spread below their lowest member
+AXIS_PAD = 0.05  # share of the visible y range left blank above and below it
 
 
 def _colours() -> Iterator:
@@ -36,32 +42,75 @@ def plot_fronts(runs, path: str | Path, x: str = "flops", y: str = "accuracy",
     return _save(fronts_figure(runs, x, y, complete_only, objectives), path)
 
 
+class YScale(NamedTuple):
+    """The y axis of a front plot: trials below `cutoff` are drawn as markers at `edge`, in the axis' bottom band."""
+
+    cutoff: float
+    edge: float
+    limits: tuple[float, float]
+
+
+def front_y_scale(front_values: np.ndarray, values: np.ndarray) -> YScale | None:
+    """Scale y (maximised) to the fronts: from FRONT_MARGIN x their spread below the lowest front member (no
+    lower than the lowest trial) to the best, padded by AXIS_PAD; None when there is no front."""
+    if len(front_values) == 0:
+        return None
+    low, high = float(np.min(front_values)), float(np.max(front_values))
+    spread = high - low if high > low else (abs(high) * FRONT_MARGIN or 1.0)
+    cutoff = max(low - FRONT_MARGIN * spread, float(np.min(values)))
+    pad = AXIS_PAD * (high - cutoff if high > cutoff else spread)
+    return YScale(cutoff, cutoff - pad / 2, (cutoff - pad, high + pad))
+
+
+def _draw_below(ax, points, x: str, y: str, scale: YScale, colour, run_id: str) -> None:
+    """Trials below the visible range as down-pointing markers at the axis' bottom edge."""
+    below = points[points[y] < scale.cutoff]
+    if len(below):
+        ax.scatter(below[x], np.full(len(below), scale.edge), s=24, marker="v", alpha=0.6, color=colour,
+                   linewidths=0, label=f"{run_id} ({len(below)} below the axis)")
+
+
+def _label_zoo_members(ax, points, x: str, y: str, scale: YScale | None, colour) -> None:
+    """Zoo members (`zoo_name`) starred and named, those below the visible range at the bottom edge."""
+    named = points[points["zoo_name"].fillna("").astype(str) != ""]
+    shown = named[y].where(named[y] >= scale.cutoff, scale.edge) if scale else named[y]
+    ax.scatter(named[x], shown, s=36, marker="*", color=colour, zorder=3)
+    for name, at_x, at_y in zip(named["zoo_name"], named[x], shown):
+        ax.annotate(str(name), (at_x, at_y), textcoords="offset points", xytext=(4, 4), fontsize=7, color=colour)
+
+
 def fronts_figure(runs, x: str = "flops", y: str = "accuracy", complete_only: bool | None = None,
                   objectives: Mapping[str, str] | None = None) -> Figure:
     """Every run's eligible trials (faint) and front on one axis: log `x` (minimised) against `y` (maximised);
     zoo members labelled by `zoo_name`. The front is taken over `objectives` (default: the two axes); with more
-    than two, its members are marked without a staircase (a projected front is not one)."""
+    than two, its members are marked without a staircase (a projected front is not one). The y axis is scaled to
+    the fronts (`front_y_scale`): trials far below them are drawn as markers at its bottom edge."""
     objectives = dict(objectives or {y: "max", x: "min"})
     projected = len(objectives) > 2
+    tables = split_runs(runs)
+    points = {k: t[eligible_mask(t, objectives, complete_only)] for k, t in tables.items()}
+    fronts = {k: pareto_front(t, objectives, complete_only).sort_values([x, y]) for k, t in tables.items()}
+    scale = front_y_scale(np.concatenate([f[y].to_numpy(dtype=float) for f in fronts.values()] or [[]]),
+                          np.concatenate([p[y].to_numpy(dtype=float) for p in points.values()] or [[]]))
     figure, ax = _figure()
-    for colour, (run_id, table) in zip(_colours(), split_runs(runs).items()):
-        points = table[eligible_mask(table, objectives, complete_only)]
-        front = pareto_front(table, objectives, complete_only).sort_values([x, y])
-        ax.scatter(points[x], points[y], s=12, alpha=0.3, color=colour, linewidths=0)
+    for colour, run_id in zip(_colours(), tables):
+        shown = points[run_id] if scale is None else points[run_id][points[run_id][y] >= scale.cutoff]
+        ax.scatter(shown[x], shown[y], s=12, alpha=0.3, color=colour, linewidths=0)
+        front = fronts[run_id]
         ax.plot(front[x], front[y], drawstyle="steps-post", marker="o", markersize=4, color=colour,
                 linestyle="none" if projected else "-", label=f"{run_id} (front {len(front)})")
-        if "zoo_name" in points.columns:
-            named = points[points["zoo_name"].fillna("").astype(str) != ""]
-            ax.scatter(named[x], named[y], s=36, marker="*", color=colour, zorder=3)
-            for _, row in named.iterrows():
-                ax.annotate(str(row["zoo_name"]), (row[x], row[y]), textcoords="offset points", xytext=(4, 4),
-                            fontsize=7, color=colour)
+        if scale is not None:
+            _draw_below(ax, points[run_id], x, y, scale, colour, run_id)
+        if "zoo_name" in points[run_id].columns:
+            _label_zoo_members(ax, points[run_id], x, y, scale, colour)
+    if scale is not None:
+        ax.set_ylim(*scale.limits)
     ax.set_xscale("log")
     ax.set_xlabel(f"{x} (log scale)")
     ax.set_ylabel(y)
     ax.set_title("Pareto fronts" + (f" over {', '.join(objectives)}" if projected else ""))
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper left")  # above a front, where no trial can be
     return figure
 
 

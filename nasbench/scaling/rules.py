@@ -1,4 +1,4 @@
-"""Resolving width/depth/resolution scaling of a genome: one pure function."""
+"""EfficientNet's rounding rules for scaled width, depth and resolution (the reference implementation's)."""
 from __future__ import annotations
 
 import dataclasses
@@ -20,11 +20,11 @@ def scale_channels(channels: int, factor: float, divisor: int = CHANNEL_DIVISOR)
 
 def scale_depth(depth: int, factor: float) -> int:
     """Repeats are rounded up, as in the reference implementation."""
-    return depth if factor == 1.0 else int(math.ceil(depth * factor))
+    return depth if factor == 1.0 else math.ceil(depth * factor)
 
 
 def scale_resolution(resolution: int, factor: float) -> int:
-    return resolution if factor == 1.0 else int(round(resolution * factor))
+    return resolution if factor == 1.0 else round(resolution * factor)
 
 
 def scale_gene_width(gene: Gene, factor: float) -> Gene:
@@ -38,25 +38,3 @@ def scale_gene_width(gene: Gene, factor: float) -> Gene:
             changes[name] = scale_channels(value, factor)
     return dataclasses.replace(gene, **changes) if changes else gene
 
-
-def resolve(genome):
-    """The genome with its scaling applied and reset to identity."""
-    from nasbench.genome import Scaling, Stage
-
-    scaling = genome.scaling
-    if scaling.is_identity:
-        return genome
-    w, d = scaling.width_factor, scaling.depth_factor
-
-    def scaled(stage: Stage, depth_scaled: bool) -> Stage:
-        depth = scale_depth(stage.depth, d) if depth_scaled and stage.block.depth_scalable else stage.depth
-        return Stage(scale_gene_width(stage.block, w), depth, stage.stride)
-
-    return dataclasses.replace(
-        genome,
-        stem=tuple(scaled(s, False) for s in genome.stem),
-        stages=tuple(scaled(s, True) for s in genome.stages),
-        head=scale_gene_width(genome.head, w),
-        resolution=scale_resolution(genome.resolution, scaling.resolution_factor),
-        scaling=Scaling(),
-    )

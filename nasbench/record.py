@@ -1,0 +1,102 @@
+"""The trial record: one row of a run's `trials.parquet` / `trials.csv`, written by the search and read by the
+analysis. Its fields are the table's columns, in order; `state` is one of `STATES`."""
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Iterable, Mapping
+
+import pandas as pd
+
+COMPLETE, PRUNED, FAIL, INFEASIBLE = "COMPLETE", "PRUNED", "FAIL", "INFEASIBLE"
+STATES = (COMPLETE, PRUNED, FAIL, INFEASIBLE)
+STATE_WORDS = {  # how summaries, progress lines and reports name each state
+    COMPLETE: "complete",
+    PRUNED: "pruned (stopped early)",
+    FAIL: "failed",
+    INFEASIBLE: "over budget (not trained)",
+}
+COUNT_COLUMNS = {COMPLETE: "complete", PRUNED: "pruned", FAIL: "failed", INFEASIBLE: "infeasible"}  # per-state counts
+
+
+@dataclasses.dataclass(frozen=True)
+class TrialRecord:
+    """One trial of a search run. Over-budget samples are INFEASIBLE: never trained, never handed to Ray."""
+
+    run_id: str = ""            # the run folder's name
+    trial_id: str = ""          # Ray Tune's trial id ("" for INFEASIBLE samples)
+    number: int = 0             # Optuna's trial number
+    state: str = COMPLETE       # COMPLETE | PRUNED | FAIL | INFEASIBLE
+    zoo_name: str = ""          # the zoo architecture this genome is, if it is one
+    genome: str = ""            # Genome.to_str()
+    genome_json: str = ""       # Genome.to_json()
+    key: str = ""               # Genome.key()
+    accuracy: float = math.nan  # validation accuracy in [0, 1] (the selection objective)
+    test_accuracy: float = math.nan  # test accuracy of the final model (COMPLETE only; never used to select)
+    flops: float = math.nan     # analytic FLOPs (== fvcore: one multiply-add is one FLOP)
+    params: float = math.nan    # analytic parameter count
+    latency_ms: float = math.nan  # measured forward latency (NaN unless latency is an objective)
+    epochs: int = 0             # epochs completed
+    wall_time_s: float = math.nan  # the trial's wall time
+    failure_reason: str = ""    # why the trial is not COMPLETE ("" when it is)
+    node_id: str = ""           # Ray node that ran the trial ("" for INFEASIBLE samples)
+
+    def __post_init__(self) -> None:
+        if self.state not in STATES:
+            raise ValueError(f"trial state {self.state!r} is not one of {', '.join(STATES)}")
+
+    @classmethod
+    def from_mapping(cls, values: Mapping, **fixed) -> TrialRecord:
+        """A record from a mapping holding (some of) its fields; other keys are ignored, None means the default."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{**{k: v for k, v in values.items() if k in known and v is not None}, **fixed})
+
+
+COLUMNS = tuple(f.name for f in dataclasses.fields(TrialRecord))
+PANDAS_DTYPES = {"int": "int64", "float": "float64", "str": "object"}
+DTYPES = {f.name: PANDAS_DTYPES[f.type] for f in dataclasses.fields(TrialRecord)}
+TEXT_COLUMNS = tuple(name for name, dtype in DTYPES.items() if dtype == "object")
+
+
+def records_frame(records: Iterable[TrialRecord]) -> pd.DataFrame:
+    """The trials table: one row per record, the columns and dtypes of `TrialRecord`."""
+    rows = [dataclasses.astuple(r) for r in records]
+    return pd.DataFrame(rows, columns=list(COLUMNS)).astype(DTYPES)
+
+
+def upgrade(frame: pd.DataFrame) -> pd.DataFrame:
+    """A trials table written by an older version, in today's record: runs before the INFEASIBLE state wrote
+    over-budget samples as FAIL with a reason starting "infeasible"; missing columns get their defaults."""
+    frame = frame.copy()
+    if "state" in frame.columns and "failure_reason" in frame.columns:
+        reasons = frame["failure_reason"].fillna("").astype(str)
+        legacy = (frame["state"] == FAIL) & reasons.str.startswith("infeasible: ")
+        frame.loc[legacy, "state"] = INFEASIBLE
+        frame.loc[legacy, "failure_reason"] = reasons[legacy].str.removeprefix("infeasible: ")
+    defaults = TrialRecord()
+    for name in COLUMNS:
+        if name not in frame.columns:
+            frame[name] = getattr(defaults, name)
+    for name in TEXT_COLUMNS:
+        frame[name] = frame[name].fillna("").astype(str)
+    return frame
+
+
+def state_counts(frame: pd.DataFrame) -> dict[str, int]:
+    """Trials per state, every state present (0 where none)."""
+    counts = frame["state"].value_counts() if "state" in frame.columns else pd.Series(dtype=int)
+    return {state: int(counts.get(state, 0)) for state in STATES}
+
+
+def trained(counts: Mapping[str, int]) -> int:
+    """Trials that were trained (every state but INFEASIBLE): what a run's trial target counts."""
+    return sum(n for state, n in counts.items() if state != INFEASIBLE)
+
+
+def describe_counts(counts: Mapping[str, int]) -> str:
+    """'24 trials trained: 22 complete, 2 pruned (stopped early); 7 over budget (not trained)'."""
+    parts = [f"{counts.get(s, 0)} {STATE_WORDS[s]}" for s in (COMPLETE, PRUNED, FAIL) if counts.get(s, 0)]
+    text = f"{trained(counts)} trials trained" + (f": {', '.join(parts)}" if parts else "")
+    if counts.get(INFEASIBLE, 0):
+        text += f"; {counts[INFEASIBLE]} samples {STATE_WORDS[INFEASIBLE]}"
+    return text
