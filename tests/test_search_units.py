@@ -113,3 +113,24 @@ def test_the_searcher_stops_at_its_sample_cap_when_nothing_fits():
                              describe=lambda g: {"key": g.key()})
     assert searcher.suggest("t0") == StudySearcher.FINISHED and searcher.sample_cap_reached
     assert len(study.trials) == 7 and all(t.user_attrs["state"] == "INFEASIBLE" for t in study.trials)
+
+
+def test_a_failing_storage_stops_the_searcher_instead_of_losing_trials():
+    """A study that cannot be written (a lost database) makes the searcher stop and say why; the trial stays in
+    flight in the study, so a resume queues it again."""
+    from nasbench.search.searcher import StudySearcher
+
+    space = get_space("resnet_family", max_flops=2e7)
+    study = optuna.create_study(directions=["maximize", "minimize"], sampler=optuna.samplers.RandomSampler(seed=0))
+    searcher = StudySearcher(study, space, {"accuracy": "max", "flops": "min"}, epochs=1, trials=3, max_samples=60,
+                             describe=lambda g: {"key": g.key()})
+    config = searcher.suggest("t0")
+
+    def lost(*args, **kwargs):
+        raise optuna.exceptions.StorageInternalError("server closed the connection unexpectedly\ndetail")
+
+    study.tell = lost
+    searcher.on_trial_complete("t0", {"status": "ok", "epochs": 1, "accuracy": 0.5, "flops": 1.0})
+    assert searcher.storage_error == "StorageInternalError: server closed the connection unexpectedly"
+    assert searcher.suggest("t1") == StudySearcher.FINISHED
+    assert config["trial_index"] == 0 and study.trials[0].state == optuna.trial.TrialState.RUNNING

@@ -210,6 +210,9 @@ def _fit(settings: SearchSettings, run_dir: Path, study: optuna.Study, storage: 
         f"trial(s) at once")
     with contextlib.suppress(KeyboardInterrupt):  # Tune ends gracefully on Ctrl-C; a second Ctrl-C raises here
         tuner.fit()
+    if searcher.storage_error:
+        raise SearchFailed(f"the search stopped: the study could not be written ({searcher.storage_error}); every "
+                           f"trial told before is kept; fix the storage, then resume {run_dir}")
     done = trained_trials(study)
     interrupted = done < settings.trials and not searcher.sample_cap_reached
     if interrupted:

@@ -82,10 +82,11 @@ class StudySearcher(Searcher):
         self._trials, self._max_samples, self._describe = trials, max_samples, describe
         self._running: dict[str, optuna.Trial] = {}
         self._handed = self._sampled = 0
+        self.storage_error: str | None = None  # why the study could not be written; the search then stops
 
     def suggest(self, trial_id: str) -> dict | str | None:
         """A within-budget genome as `{"genome": <json>, "trial_index": <Optuna number>}`, or FINISHED."""
-        if self._handed >= self._trials:
+        if self._handed >= self._trials or self.storage_error:
             return Searcher.FINISHED
         found = self._space.sample_within_budget(self._ask, self._reject, self._max_samples - self._sampled)
         if found is None:
@@ -117,8 +118,13 @@ class StudySearcher(Searcher):
         self._tell(trial, TrialRecord.from_mapping(self._describe(genome), state=INFEASIBLE, failure_reason=reason))
 
     def _tell(self, trial: optuna.Trial, record: TrialRecord, values: list | None = None) -> None:
-        store_record(trial, record)
-        self._study.tell(trial, values, state=OPTUNA_STATES[record.state])
+        """Store the record and finish the trial in the study; a storage that fails (a lost database) stops the
+        search instead of losing trials one by one: the trial stays in flight, and resume queues it again."""
+        try:
+            store_record(trial, record)
+            self._study.tell(trial, values, state=OPTUNA_STATES[record.state])
+        except (optuna.exceptions.StorageInternalError, OSError) as exc:
+            self.storage_error = self.storage_error or f"{type(exc).__name__}: {str(exc).strip().splitlines()[0]}"
 
     def save(self, checkpoint_path: str) -> None:
         """Nothing to save: the persistent Optuna study in the run folder is the search's checkpoint."""
