@@ -188,12 +188,11 @@ def small_disk(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_full_disk_stops_the_search_with_one_line(small_disk):
-    done = subprocess.run([sys.executable, "-m", "runners.search", "--trials", "2", "--epochs", "1", "--limit", "64",
-                           "--max-failures", "0", "--results-dir", str(small_disk)],
-                          capture_output=True, text=True, timeout=600)
-    assert done.returncode == 1, done.stderr[-2000:]
-    assert "Traceback" not in done.stderr
-    (line,) = error_lines(done.stderr)
+def test_a_full_disk_stops_the_search_with_one_line(small_disk, local_ray, capsys):
+    code, _, err = cli(capsys, "--trials", "2", "--epochs", "1", "--limit", "64", "--max-failures", "0",
+                       "--results-dir", str(small_disk))
+    assert code == 1, err[-2000:]
+    assert "Traceback" not in err
+    (line,) = error_lines(err)
     assert line.startswith("error: the search stopped: No space left on device")
     assert "then resume the run" in line

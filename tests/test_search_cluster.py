@@ -17,7 +17,7 @@ def test_trials_run_on_both_nodes(tmp_path):
     try:
         # with actor reuse, the head node's warm actor may take every trial while the worker's actor starts up;
         # a fresh actor per trial keeps each trial on the node where its resources were reserved
-        outcome = search(search_settings(tmp_path, trials=2, limit=128, reuse_actors=False,
+        outcome = search(search_settings(tmp_path, trials=2, limit=64, reuse_actors=False,
                                          address=cluster.address))
     finally:
         cluster.shutdown()
