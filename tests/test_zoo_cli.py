@@ -160,3 +160,10 @@ def test_a_genome_file_with_a_byte_order_mark_reads_as_json(capsys, tmp_path):
     path.write_bytes(b"\xef\xbb\xbf" + zoo.get("resnet20").to_json(indent=2).encode())
     code, out = run(capsys, "--genome", str(path), "--format", "json")
     assert code == 0 and json.loads(out.out)["key"] == zoo.get("resnet20").key()
+
+
+def test_an_error_never_echoes_a_huge_input_back(capsys):
+    """A 5 MB genome string is refused in one line of at most ~1,000 characters, not echoed whole."""
+    code, out = run(capsys, "--genome", "i=3," + "x" * 5_000_000)
+    lines = out.err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and lines[0].startswith("error: ") and len(lines[0]) <= 1_020
