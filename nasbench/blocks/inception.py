@@ -1,6 +1,6 @@
 """Inception modules: GoogLeNet's (v1) and Inception-v3's factorised A-E, as torchvision builds them.
 
-Each gene describes its module as parallel branches of ops (`Conv`, `Pool`, `Fork`); one interpreter builds
+Each gene describes its module as parallel branches of ops (`Conv`, `Fork`, and `layers.Pool`); one interpreter builds
 the module and one walks the cost, so the two cannot drift apart. Every conv is torchvision's `BasicConv2d`:
 conv (no bias) -> BN (eps 0.001) -> ReLU.
 """
@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from nasbench.blocks.base import ACTIVATIONS, NORMS, BlockGene, conv_norm_act_cost, make_act, register
+from nasbench.blocks.layers import Pool  # torchvision's avg pools count padding, PyTorch's default
 from nasbench.blocks.tally import Shape, Tally, pair
 from nasbench.gene import GenomeError, gene_field
 
@@ -26,16 +27,6 @@ class Conv(NamedTuple):
     kernel: int | tuple[int, int]
     stride: int = 1
     padding: int | tuple[int, int] | None = None
-
-
-class Pool(NamedTuple):
-    """Max or average pooling (torchvision's avg pools count padding, PyTorch's default)."""
-
-    mode: str
-    kernel: int
-    stride: int
-    padding: int = 0
-    ceil_mode: bool = False
 
 
 class Fork(NamedTuple):
@@ -78,8 +69,7 @@ def _op_module(op: Op, in_chans: int, norm: str, act: str) -> tuple[nn.Module, i
         return _conv_module(in_chans, op, norm, act), op.out
     if isinstance(op, Fork):
         return Concat([_conv_module(in_chans, c, norm, act) for c in op.convs]), sum(c.out for c in op.convs)
-    pool_cls = nn.MaxPool2d if op.mode == "max" else nn.AvgPool2d
-    return pool_cls(op.kernel, op.stride, op.padding, ceil_mode=op.ceil_mode), in_chans
+    return op.module(in_chans), in_chans
 
 
 def build_branches(branches: tuple[Branch, ...], in_chans: int, norm: str, act: str) -> Concat:
@@ -113,7 +103,7 @@ def _op_cost(t: Tally, x: Shape, op: Op, norm: str, act: str) -> Shape:
     if isinstance(op, Fork):
         outs = [_op_cost(t, x, c, norm, act) for c in op.convs]
         return Shape(sum(y.c for y in outs), outs[0].h, outs[0].w)
-    return t.pool(x, op.kernel, op.stride, op.padding, op.ceil_mode)
+    return op.cost(t, x)
 
 
 def branches_cost(t: Tally, x: Shape, branches: tuple[Branch, ...], norm: str, act: str) -> Shape:
