@@ -338,12 +338,17 @@ class SearchSpace:
         return "; ".join(reasons) or None
 
 
+def random_study(seed: int) -> optuna.Study:
+    """An in-memory study with Optuna's RandomSampler(seed), to draw genomes from a space outside a search."""
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    return optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=seed))
+
+
 def random_samples(space: SearchSpace, count: int, seed: int, draws_per_sample: int = 50) -> list[dict]:
     """`count` within-budget genomes drawn by Optuna's RandomSampler(seed): genome JSON, params, FLOPs and the
     suggestions that gave each. Over-budget draws are told to the study as failed and drawn again, as in a search;
     ValueError when `count` genomes within the budget are not found in `draws_per_sample * count` draws."""
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=seed))
+    study = random_study(seed)
     out: list[dict] = []
 
     def reject(trial, genome: Genome, reason: str) -> None:
@@ -368,14 +373,9 @@ def check_budgets_reachable(space: SearchSpace, draws: int = 200, seed: int = 0)
     would sample until its cap and train nothing."""
     if space.max_flops is None and space.max_params is None:
         return
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=seed))
-    costs = []
-    for _ in range(draws):
-        genome = space.sample(study.ask())
-        if space.over_budget(genome) is None:
-            return
-        costs.append(space.cost(genome))
+    study, costs = random_study(seed), []
+    if space.sample_within_budget(study.ask, lambda trial, genome, why: costs.append(space.cost(genome)), draws):
+        return
     smallest = min(costs, key=lambda c: (c.params, c.flops))
     budgets = " and ".join(f"{name} {value:.3g}" for name, value in (("max_flops", space.max_flops),
                                                                     ("max_params", space.max_params))

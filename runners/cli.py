@@ -3,14 +3,15 @@ library's settings dataclasses, and "did you mean" for misspelled names."""
 from __future__ import annotations
 
 import argparse
-import difflib
+import logging
 import math
+import os
 import sys
 from collections.abc import Iterable
 from typing import Any, NoReturn
 
 from nasbench.config import describe
-from nasbench.errors import SettingError
+from nasbench.errors import SettingError, did_you_mean
 
 MAX_LINE = 1000  # an error line is cut here (it may quote a large input back)
 
@@ -19,10 +20,20 @@ class UsageError(Exception):
     """Bad input from the user: printed as one line, exit code 2."""
 
 
-def fail(message: str) -> NoReturn:
+def fail(message: str, code: int = 2) -> NoReturn:
+    """One `error:` line on stderr (cut at MAX_LINE), then exit: 2 for bad input, 1 when the run itself failed."""
     text = str(message)
     print(f"error: {text if len(text) <= MAX_LINE else text[:MAX_LINE] + ' ...'}", file=sys.stderr)
-    raise SystemExit(2)
+    raise SystemExit(code)
+
+
+def quiet_ray() -> None:
+    """The console is the runner's: Ray's progress tables and snapshot warnings off, and a failing trial (recorded
+    with its reason in the trials table) printed without Ray's traceback."""
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
+    os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")  # one per trial
+    for name in ("ray.tune", "ray.train"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 def flag(setting: str) -> str:
@@ -39,14 +50,6 @@ def fail_from(exc: BaseException) -> NoReturn:
     if isinstance(exc, SettingError) and flag(exc.setting) not in line:
         line += f" ({flag(exc.setting)})"
     fail(line)
-
-
-def did_you_mean(kind: str, name: str, known: Iterable[str]) -> str:
-    """'unknown space 'resnet_famly'; did you mean resnet_family? (known: ...)'."""
-    known = sorted(known)
-    close = difflib.get_close_matches(name, known, n=1)
-    hint = f"did you mean {close[0]}? " if close else ""
-    return f"unknown {kind} {name!r}; {hint}({kind}s: {', '.join(known)})"
 
 
 def choice(kind: str, known: Iterable[str]):

@@ -7,7 +7,7 @@ import json
 import os
 import sys
 
-from runners.cli import add_data_options, add_setting, fail, fail_from, parser
+from runners.cli import add_data_options, add_setting, fail, fail_from, parser, quiet_ray
 
 EPILOG = """\
 --static: B0..B7 from the B0 genome and the official coefficients (params equal timm's), and the ladder
@@ -99,10 +99,9 @@ def run_empirical(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
-    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
-    # one experiment snapshot per trial is by design
-    os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
+    quiet_ray()
     from nasbench.gene import GenomeError
+    from nasbench.search.runner import SearchFailed
 
     try:
         if args.static:
@@ -111,6 +110,8 @@ def main(argv: list[str] | None = None) -> None:
             run_empirical(args)
     except (ValueError, GenomeError, OSError) as exc:  # OSError: unwritable results folder, disk full, ...
         fail_from(exc)
+    except SearchFailed as exc:  # the grid search stopped (not the input's fault): one line, exit code 1
+        fail(str(exc), code=1)
 
 
 if __name__ == "__main__":

@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import logging
 import os
 import sys
 
-from runners.cli import add_data_options, add_setting, choice, fail, fail_from, parser, positive_float
+from runners.cli import add_data_options, add_setting, choice, fail, fail_from, parser, positive_float, quiet_ray
 
 EPILOG = """\
 outputs: RESULTS_DIR/<space>/<run-id>/ holds config.json, trials.parquet, trials.csv, pareto.csv, genomes/<key>.json,
@@ -110,11 +109,7 @@ def given_options(argv: list[str]) -> set[str]:
 
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
-    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # Ray's own tables off: this runner prints its progress
-    # one experiment snapshot per trial is by design
-    os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
-    for name in ("ray.tune", "ray.train"):  # a failing trial is recorded with its reason; no traceback on the console
-        logging.getLogger(name).setLevel(logging.CRITICAL)
+    quiet_ray()
     from nasbench.gene import GenomeError
     from nasbench.search import resume_search, run_search, run_settings
     from nasbench.search.runner import SearchFailed
@@ -133,8 +128,7 @@ def main(argv: list[str] | None = None) -> None:
     except (ValueError, KeyError, GenomeError, OSError) as exc:  # OSError: unwritable results folder, disk full, ...
         fail_from(exc)
     except SearchFailed as exc:  # not the input's fault: one line, exit code 1
-        print(f"error: {exc}", file=sys.stderr)
-        raise SystemExit(1) from None
+        fail(str(exc), code=1)
     print_summary(outcome)
     if outcome.interrupted:
         print(f"continue with: python -m runners.search --resume {outcome.run_dir}")

@@ -4,8 +4,9 @@ from __future__ import annotations
 import json
 
 from nasbench.cost import analytic_cost
+from nasbench.errors import did_you_mean
 from nasbench.space import DEFAULT_INPUT, SearchSpace, random_samples
-from runners.cli import did_you_mean, fail, parser
+from runners.cli import fail, parser
 from search_spaces import get_space, list_spaces
 
 

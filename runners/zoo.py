@@ -11,7 +11,8 @@ import torch
 
 from nasbench import Genome, GenomeError, zoo
 from nasbench.cost import analytic_cost, count_params, fvcore_cost
-from runners.cli import did_you_mean, fail, parser
+from nasbench.errors import did_you_mean
+from runners.cli import fail, parser
 
 REFERENCE_WIDTH = 44  # the table's last column, the reference, wraps at word boundaries to this width
 RIGHT_ALIGNED = ("input", "params", "FLOPs", "ref params")

@@ -6,12 +6,11 @@
 """
 from __future__ import annotations
 
-import difflib
 import importlib
 import inspect
 import pkgutil
 
-from nasbench.errors import SettingError
+from nasbench.errors import SettingError, did_you_mean
 from nasbench.space import SearchSpace
 
 _INFRASTRUCTURE = {"base"}
@@ -42,9 +41,7 @@ def get_space(name: str, **inputs) -> SearchSpace:
     """The named space for one input: keywords in_chans, resolution, num_classes (defaults: the embedded digits
     data, `nasbench.space.DEFAULT_INPUT`), max_flops, max_params."""
     if name not in SPACES:
-        close = difflib.get_close_matches(name, list_spaces(), n=1)
-        hint = f"did you mean {close[0]}? " if close else ""
-        raise SettingError(f"unknown search space {name!r}; {hint}(spaces: {', '.join(list_spaces())})", "space")
+        raise SettingError(did_you_mean("search space", name, list_spaces(), plural="spaces"), "space")
     return SPACES[name](**inputs)
 
 

@@ -16,7 +16,7 @@ from optuna.trial import TrialState
 
 from nasbench import atomic
 from nasbench.data import Dataset, load_dataset
-from nasbench.errors import SettingError
+from nasbench.errors import SettingError, error_chain
 from nasbench.search.lock import run_lock
 from nasbench.search.results import trained_trials, trials_frame, write_outputs
 from nasbench.search.settings import SearchSettings
@@ -227,11 +227,9 @@ class SearchFailed(RuntimeError):
 def root_cause(error: BaseException) -> str:
     """The innermost error under Tune's wrapping: an OSError's meaning ("No space left on device"), else the last
     line of its message."""
-    seen: BaseException | None = error
-    while seen is not None:
+    for seen in error_chain(error):
         if isinstance(seen, OSError) and seen.errno:
             return os.strerror(seen.errno) + (f": {seen.filename}" if seen.filename else "")
-        seen = seen.__cause__ or seen.__context__
     lines = [line for line in str(error).strip().splitlines() if line.strip()]
     return lines[-1] if lines else type(error).__name__
 

@@ -17,7 +17,7 @@ import optuna
 import sqlalchemy.exc
 from sqlalchemy.engine import URL, make_url
 
-from nasbench.errors import SettingError
+from nasbench.errors import SettingError, error_chain
 from nasbench.search.journal import repair_journal
 from nasbench.search.settings import SearchSettings
 
@@ -141,12 +141,8 @@ def missing_driver_message(url: str, error: ImportError) -> str:
 
 def _missing_module(error: BaseException) -> str | None:
     """The top-level name of the module whose import failed under `error` (Optuna rewraps SQLAlchemy's)."""
-    seen: BaseException | None = error
-    while seen is not None:
-        if isinstance(seen, ImportError) and seen.name:
-            return seen.name.split(".")[0]
-        seen = seen.__cause__ or seen.__context__
-    return None
+    names = (e.name.split(".")[0] for e in error_chain(error) if isinstance(e, ImportError) and e.name)
+    return next(names, None)
 
 
 def database_error_message(url: str, error: BaseException) -> str:
@@ -163,12 +159,7 @@ def database_error_message(url: str, error: BaseException) -> str:
 
 def _dbapi_error(error: BaseException) -> sqlalchemy.exc.DBAPIError | None:
     """SQLAlchemy's wrapping of the driver's error, under Optuna's wrapping (StorageInternalError)."""
-    seen: BaseException | None = error
-    while seen is not None:
-        if isinstance(seen, sqlalchemy.exc.DBAPIError):
-            return seen
-        seen = seen.__cause__ or seen.__context__
-    return None
+    return next((e for e in error_chain(error) if isinstance(e, sqlalchemy.exc.DBAPIError)), None)
 
 
 def _first_line(error: BaseException) -> str:
