@@ -1,6 +1,7 @@
 """Cost of a genome: fvcore counts on the built model, the exact analytic twin, and measured latency."""
 from __future__ import annotations
 
+import functools
 import logging
 import statistics
 import time
@@ -26,8 +27,10 @@ class FvcoreCost(NamedTuple):
     activations: int
 
 
+@functools.lru_cache(maxsize=4096)
 def analytic_cost(genome: Genome) -> Cost:
-    """Params and FLOPs from the genome alone (no torch modules); equals `fvcore_cost` exactly."""
+    """Params and FLOPs from the genome alone (no torch modules); equals `fvcore_cost` exactly. Remembered for the
+    last 4096 genomes (they are immutable): a search asks for a sample's cost several times."""
     t = Tally()
     trace(genome.resolved(), t)
     return Cost(t.params, t.flops)

@@ -73,6 +73,8 @@ class EpochMetrics:
     val_accuracy: float
     lr: float
     wall_time_s: float
+    test_loss: float | None = None      # on the test split, only when `evaluate(..., test_each_epoch=True)`
+    test_accuracy: float | None = None
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -119,14 +121,16 @@ Report = Callable[[EpochMetrics], object]
 
 
 def evaluate(genome: Genome, dataset: Dataset, config: TrainConfig | None = None, report: Report | None = None,
-             *, test: bool = False) -> TrainResult:
+             *, test: bool = False, test_each_epoch: bool = False) -> TrainResult:
     """Train `genome` on `dataset.train` for `config.epochs`, validating after each epoch.
 
     `report(metrics)` is called after every epoch; whatever it raises (Optuna's TrialPruned, a stop signal, an
     interrupt) propagates unchanged, since it is the caller's decision, not a training failure. A NaN/inf loss,
     running out of memory or any exception while training ends the run with status "failed" and a one-line
     `failure_reason`; arguments that cannot work (unknown schedule, genome not matching the data) raise ValueError.
-    test=True also measures test accuracy of the final model (for reports on Pareto members, never for search).
+    test=True also measures test accuracy of the final model (for reports on Pareto members, never for search);
+    test_each_epoch=True measures test loss and accuracy after every epoch (tabular benchmarks record the curves),
+    outside the epochs' wall time.
     """
     if not isinstance(genome, Genome) or not isinstance(dataset, Dataset):
         raise ValueError(f"evaluate takes a Genome and a Dataset, got {type(genome).__name__} and "
@@ -139,7 +143,8 @@ def evaluate(genome: Genome, dataset: Dataset, config: TrainConfig | None = None
     start = time.perf_counter()
     history: list[EpochMetrics] = []
     with torch_threads(config.threads), seeded(config.seed, device):
-        model, test_acc, failure = _train(genome, dataset, config, device, start, report, history, test)
+        model, test_acc, failure = _train(genome, dataset, config, device, start, report, history, test,
+                                          test_each_epoch)
     if failure is not None:
         _release(device)
     return TrainResult(status="ok" if failure is None else "failed", failure_reason=failure or "",
@@ -148,9 +153,9 @@ def evaluate(genome: Genome, dataset: Dataset, config: TrainConfig | None = None
 
 
 def _train(genome: Genome, dataset: Dataset, config: TrainConfig, device: torch.device, start: float,
-           report: Report | None, history: list[EpochMetrics], test: bool):
+           report: Report | None, history: list[EpochMetrics], test: bool, test_each_epoch: bool):
     """(model, test accuracy or None, None), or (None, None, failure reason); appends to `history` as it goes."""
-    run, failure = _attempt(lambda: _Run(genome, dataset, config, device))
+    run, failure = _attempt(lambda: _Run(genome, dataset, config, device, test_each_epoch))
     if failure is not None:
         return None, None, failure
     epochs = run.epochs(start)
@@ -251,7 +256,8 @@ def measure(model: nn.Module, split: Split, config: TrainConfig, device: torch.d
 class _Run:
     """One training run: the model, optimiser, schedule and device-resident data."""
 
-    def __init__(self, genome: Genome, dataset: Dataset, config: TrainConfig, device: torch.device):
+    def __init__(self, genome: Genome, dataset: Dataset, config: TrainConfig, device: torch.device,
+                 test_each_epoch: bool = False):
         self.config, self.device = config, device
         self.model = build(genome).to(device)
         if config.channels_last:
@@ -260,6 +266,7 @@ class _Run:
         self.images = dataset.train.images.to(device)
         self.labels = dataset.train.labels.to(device)
         self.val = Split(dataset.val.images.to(device), dataset.val.labels.to(device))
+        self.test = Split(dataset.test.images.to(device), dataset.test.labels.to(device)) if test_each_epoch else None
         n = len(self.labels)
         self.batch = min(config.batch_size, n)
         self.steps = max(1, n // self.batch)  # the last partial batch is dropped; the permutation changes each epoch
@@ -269,13 +276,19 @@ class _Run:
         self.scheduler = _scheduler(self.optimizer, config, self.steps * config.epochs)
 
     def epochs(self, start: float) -> Iterator[EpochMetrics]:
+        testing = 0.0  # seconds spent on the test split, left out of the wall time
         for epoch in range(1, self.config.epochs + 1):
             lr = self.optimizer.param_groups[0]["lr"]
             train_loss, train_acc = self._train_epoch(epoch)
             val_loss, val_acc = measure(self.forward, self.val, self.config, self.device)
             if not math.isfinite(val_loss):
                 raise TrainingDiverged(f"non-finite validation loss at epoch {epoch}")
-            yield EpochMetrics(epoch, train_loss, train_acc, val_loss, val_acc, lr, time.perf_counter() - start)
+            elapsed = time.perf_counter() - start - testing
+            test_loss = test_acc = None
+            if self.test is not None:
+                test_loss, test_acc = measure(self.forward, self.test, self.config, self.device)
+                testing = time.perf_counter() - start - elapsed
+            yield EpochMetrics(epoch, train_loss, train_acc, val_loss, val_acc, lr, elapsed, test_loss, test_acc)
 
     def _train_epoch(self, epoch: int) -> tuple[float, float]:
         self.forward.train()

@@ -109,3 +109,8 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescript
 
 def parser(prog: str, description: str) -> argparse.ArgumentParser:
     return OneLineParser(prog=f"python -m runners.{prog}", description=description, formatter_class=HelpFormatter)
+
+
+def given_options(argv: list[str]) -> set[str]:
+    """The long options written on the command line (`--epochs 3` and `--epochs=3` both give "--epochs")."""
+    return {token.split("=", 1)[0] for token in argv if token.startswith("--")}

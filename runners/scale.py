@@ -7,7 +7,7 @@ import json
 import os
 import sys
 
-from runners.cli import add_data_options, add_setting, fail, fail_from, parser, quiet_ray
+from runners.cli import add_data_options, add_setting, fail, fail_from, given_options, parser, quiet_ray
 
 EPILOG = """\
 --static: B0..B7 from the B0 genome and the official coefficients (params equal timm's), and the ladder
@@ -17,6 +17,10 @@ EPILOG = """\
   (phi solved per strategy on the analytic cost), each trained with several seeds; writes RESULTS_DIR/scaling/<run-id>/
   (config.json, points.csv, runs.csv, summary.csv, summary.md, accuracy_vs_flops.png; with --grid also grid.csv and
   the search's run folder compound/<run-id>/). A run never overwrites another.
+--empirical --resume RUN_DIR: continue an interrupted run (Ctrl-C, a killed session) with the settings in its
+  config.json (no other option may be given): trainings already in its runs.csv are kept, the others run; a finished
+  grid search is read back from grid.csv, an interrupted one continues in its own run folder. A complete run says so
+  and only rewrites its final tables. Ctrl-C prints the command that continues the run and exits with code 130.
 
 examples:
   python -m runners.scale --static
@@ -24,6 +28,7 @@ examples:
   python -m runners.scale --empirical --seeds 3 --epochs 6
   python -m runners.scale --empirical --grid --baselines efficientnet
   python -m runners.scale --empirical --dataset cifar10 --data-dir ~/data --epochs 10
+  python -m runners.scale --empirical --resume results/scaling/20261122-101500-1a2b3c
 """
 
 
@@ -66,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     option(e, "compound", type=number_list(float, "numbers"), metavar="A,B,G")
     option(e, "grid", action="store_true")
     option(e, "grid_trials", type=int)
+    e.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted --empirical run folder "
+                                                       "(results/scaling/<run-id>) with its own settings")
     return p
 
 
@@ -82,25 +89,36 @@ def run_static(args: argparse.Namespace) -> None:
 
 
 def run_empirical(args: argparse.Namespace) -> None:
-    from nasbench.scaling.empirical import EmpiricalSettings
+    from nasbench.scaling.empirical import EmpiricalSettings, resume_empirical
     from nasbench.scaling.empirical import run_empirical as run
     from search_spaces import get_space
 
-    if len(args.compound) != 3:
-        fail(f"--compound takes three numbers alpha,beta,gamma, got {len(args.compound)}")
-    values = {f.name: getattr(args, f.name) for f in dataclasses.fields(EmpiricalSettings)}
-    settings = EmpiricalSettings(**{**values, "results_dir": os.path.abspath(args.results_dir)})
-    outcome = run(settings, log=lambda line: print(line, flush=True),
-                  grid_space=get_space("compound") if settings.grid else None)
+    if args.resume:
+        outcome = resume_empirical(args.resume, log=log, grid_space=get_space("compound"))
+    else:
+        if len(args.compound) != 3:
+            fail(f"--compound takes three numbers alpha,beta,gamma, got {len(args.compound)}")
+        values = {f.name: getattr(args, f.name) for f in dataclasses.fields(EmpiricalSettings)}
+        settings = EmpiricalSettings(**{**values, "results_dir": os.path.abspath(args.results_dir)})
+        outcome = run(settings, log=log, grid_space=get_space("compound") if settings.grid else None)
     print()
     print((outcome.run_dir / "summary.md").read_text())
     print(f"written to {outcome.run_dir}")
 
 
+def log(line: str) -> None:
+    print(line, flush=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
+    if args.resume and (extra := sorted(given_options(argv if argv is not None else sys.argv[1:])
+                                        - {"--empirical", "--resume"})):
+        fail(f"--resume continues an --empirical run with the settings in its config.json; no other option may be "
+             f"given (got {', '.join(extra)})")
     quiet_ray()
     from nasbench.gene import GenomeError
+    from nasbench.scaling.empirical import Interrupted
     from nasbench.search.runner import SearchFailed
 
     try:
@@ -112,6 +130,9 @@ def main(argv: list[str] | None = None) -> None:
         fail_from(exc)
     except SearchFailed as exc:  # the grid search stopped (not the input's fault): one line, exit code 1
         fail(str(exc), code=1)
+    except Interrupted as stop:  # Ctrl-C: what was trained is kept
+        print(f"\ninterrupted; continue with: python -m runners.scale --empirical --resume {stop.run_dir}")
+        raise SystemExit(130) from None  # the shell's code for Ctrl-C: the run is incomplete (resumable)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,18 @@ import dataclasses
 import os
 import sys
 
-from runners.cli import add_data_options, add_setting, choice, fail, fail_from, parser, positive_float, quiet_ray
+from runners.cli import (
+    add_data_options,
+    add_setting,
+    choice,
+    fail,
+    fail_from,
+    flag,
+    given_options,
+    parser,
+    positive_float,
+    quiet_ray,
+)
 
 EPILOG = """\
 outputs: RESULTS_DIR/<space>/<run-id>/ holds config.json, trials.parquet, trials.csv, pareto.csv, genomes/<key>.json,
@@ -18,6 +29,7 @@ examples:
   python -m runners.search --space lecture --seed-zoo --dataset cifar10 --data-dir ~/data --resolution 32
   python -m runners.search --address auto --gpus-per-trial 0.25 --storage-path /shared/ray --trials 500
   python -m runners.search --resume results/resnet_family/20261122-101500-1a2b3c
+  python -m runners.search --benchmark results/tabular/resnet_compact-distorted_digits.parquet --trials 200
 """
 
 
@@ -43,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     option(space, "max_flops", type=flops_budget)
     option(space, "max_params", type=positive_float)
     option(space, "seed_zoo", action="store_true")
+    option(space, "benchmark", metavar="FILE")
     add_data_options(p.add_argument_group("data and training"), SearchSettings)
     search = p.add_argument_group("search")
     option(search, "trials", type=int)
@@ -64,14 +77,21 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def settings_from(args: argparse.Namespace):
+def settings_from(args: argparse.Namespace, given: set[str] = frozenset()):
+    """The settings of a new run; with --benchmark, options not `given` take the table's values."""
     from nasbench.objectives import search_objectives
     from nasbench.search import SearchSettings
+    from nasbench.tabular.benchmark import manifest_settings
+    from nasbench.tabular.table import read_manifest, require_file
 
     values = {f.name: getattr(args, f.name) for f in dataclasses.fields(SearchSettings) if hasattr(args, f.name)}
     values["objectives"] = search_objectives(args.objectives) if isinstance(args.objectives, str) else args.objectives
     values["results_dir"] = os.path.abspath(args.results_dir)
     values["storage_path"] = os.path.abspath(args.storage_path) if args.storage_path else None
+    if args.benchmark:
+        values["benchmark"] = str(require_file(os.path.abspath(args.benchmark)))
+        values.update({name: value for name, value in manifest_settings(read_manifest(values["benchmark"])).items()
+                       if flag(name) not in given})
     return SearchSettings(**values)
 
 
@@ -102,11 +122,6 @@ def print_summary(outcome) -> None:
           + " ".join(name for name in written if (outcome.run_dir / name.rstrip("/")).exists()))
 
 
-def given_options(argv: list[str]) -> set[str]:
-    """The long options written on the command line (`--epochs 3` and `--epochs=3` both give "--epochs")."""
-    return {token.split("=", 1)[0] for token in argv if token.startswith("--")}
-
-
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     quiet_ray()
@@ -115,16 +130,17 @@ def main(argv: list[str] | None = None) -> None:
     from nasbench.search.runner import SearchFailed
     from search_spaces import get_space
 
+    given = given_options(argv if argv is not None else sys.argv[1:])
     try:
         if args.resume:
-            given = given_options(argv if argv is not None else sys.argv[1:])
             if extra := sorted(given - {"--resume", "--trials"}):
                 fail(f"--resume continues a run with the settings in its config.json; only --trials may change "
                      f"(got {', '.join(extra)})")
             space = get_space(run_settings(args.resume).space)
             outcome = resume_search(args.resume, space, **({"trials": args.trials} if "--trials" in given else {}))
         else:
-            outcome = run_search(settings_from(args), get_space(args.space))
+            settings = settings_from(args, given)
+            outcome = run_search(settings, get_space(settings.space))
     except (ValueError, KeyError, GenomeError, OSError) as exc:  # OSError: unwritable results folder, disk full, ...
         fail_from(exc)
     except SearchFailed as exc:  # not the input's fault: one line, exit code 1

@@ -84,8 +84,8 @@ def test_limit_keeps_a_seeded_subset_of_each_split():
 
 
 def test_unknown_dataset_and_bad_arguments_raise_dataset_error():
-    assert DATASETS == ("digits", "cifar10", "cifar100", "mnist", "fashion_mnist", "imagefolder")
-    with pytest.raises(DatasetError, match="unknown dataset 'svhn'; known datasets: digits, cifar10"):
+    assert DATASETS == ("digits", "distorted_digits", "cifar10", "cifar100", "mnist", "fashion_mnist", "imagefolder")
+    with pytest.raises(DatasetError, match="unknown dataset 'svhn'; known datasets: digits, distorted_digits, cifar10"):
         load_dataset("svhn")
     with pytest.raises(ValueError, match="resolution must be an integer >= 1, got 0"):
         load_dataset("digits", resolution=0)

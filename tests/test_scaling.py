@@ -179,7 +179,7 @@ def test_tiny_empirical_run_writes_its_tables_and_plot(tmp_path, capsys, monkeyp
                 "--limit", "64", "--results-dir", str(tmp_path)])
     (run_dir,) = (tmp_path / "scaling").iterdir()
     assert {p.name for p in run_dir.iterdir()} == {"config.json", "points.csv", "runs.csv", "summary.csv", "summary.md",
-                                                    "accuracy_vs_flops.png"}
+                                                    "accuracy_vs_flops.png", ".run.lock"}
     points = pd.read_csv(run_dir / "points.csv")
     assert list(zip(points["strategy"], points["target"])) == [("baseline", 1.0)] + [
         (s, t) for s in ("compound", "depth", "width", "resolution") for t in (2.0, 4.0)]

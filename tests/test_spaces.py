@@ -30,6 +30,7 @@ BUILD_QUOTA = {
     "efficientnet": (8, dict(in_chans=1, resolution=8, num_classes=10), dict(max_flops=3e7, max_params=1.2e7)),
     "lecture": (25, DIGITS, dict(max_flops=5e7, max_params=2e6)),
     "compound": (4, DIGITS, {}),
+    "resnet_compact": (10, DIGITS, {}),
 }
 
 

@@ -64,7 +64,8 @@ def test_report_sees_every_epoch(digits):
     assert seen == list(result.history) and all(isinstance(m, EpochMetrics) for m in seen)
     assert 0 < seen[0].wall_time_s < seen[1].wall_time_s <= result.wall_time_s
     assert set(seen[0].to_dict()) == {"epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr",
-                                      "wall_time_s"}
+                                      "wall_time_s", "test_loss", "test_accuracy"}
+    assert seen[0].test_accuracy is None  # measured only when asked for (test_each_epoch)
 
 
 class StopTrial(Exception):

@@ -1,6 +1,8 @@
 """Datasets as in-memory tensors with fixed, seeded train/val/test splits.
 
-`digits` (scikit-learn's bundled 8x8 handwritten digits, upsampled) needs nothing on disk. `cifar10`, `cifar100`,
+`digits` (scikit-learn's bundled 8x8 handwritten digits, upsampled) and `distorted_digits` (the same digits under
+random affine and elastic distortions and pixel noise, generated on the fly: a task with headroom) need nothing on
+disk. `cifar10`, `cifar100`,
 `mnist` and `fashion_mnist` read torchvision's on-disk formats under `data_dir`; `imagefolder` reads a user's
 images in torchvision's ImageFolder layout. Searches optimise validation accuracy; the test split is for final
 reports only.
@@ -16,11 +18,15 @@ import numpy as np
 import torch
 
 from nasbench.data.dataset import Dataset, DatasetError, RawSplit, Split, assemble, error_reason, three_way, train_val
+from nasbench.data.distorted import distorted_digits
 from nasbench.data.files import read_cifar_batches, read_image_folder, read_mnist_pair, read_pickled_names
 
-__all__ = ["DATASETS", "Dataset", "DatasetError", "Split", "clear_cache", "default_resolution", "load_dataset"]
+__all__ = ["DATASETS", "DATASETS_HELP", "EMBEDDED", "Dataset", "DatasetError", "Split", "clear_cache",
+           "default_resolution", "load_dataset"]
 
-DATASETS = ("digits", "cifar10", "cifar100", "mnist", "fashion_mnist", "imagefolder")
+EMBEDDED = ("digits", "distorted_digits")  # generated from scikit-learn's bundled digits: nothing on disk
+DATASETS = (*EMBEDDED, "cifar10", "cifar100", "mnist", "fashion_mnist", "imagefolder")
+DATASETS_HELP = f"{', '.join(EMBEDDED)} (embedded), {', '.join(DATASETS[len(EMBEDDED):])}"
 DATA_DIR_ENV = "NASBENCH_DATA"  # where the file datasets live when no data_dir is given (default ./data)
 
 
@@ -57,12 +63,14 @@ MNIST = {
                                 ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
                                  "Bag", "Ankle boot")),
 }
+DIGIT_CLASSES = tuple(str(i) for i in range(10))
 MNIST_STEMS = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
-NATIVE_RESOLUTION = {"digits": 16, "cifar10": 32, "cifar100": 32, "mnist": 28, "fashion_mnist": 28, "imagefolder": 32}
+NATIVE_RESOLUTION = {"digits": 16, "distorted_digits": 16, "cifar10": 32,
+                      "cifar100": 32, "mnist": 28, "fashion_mnist": 28, "imagefolder": 32}
 
 
 def default_resolution(name: str) -> int:
-    """The resolution a dataset loads at when none is given (digits: 16, upsampled from 8)."""
+    """The resolution a dataset loads at when none is given (digits and distorted_digits: 16, from 8x8 sources)."""
     _check_name(name)
     return NATIVE_RESOLUTION[name]
 
@@ -85,7 +93,7 @@ def load_dataset(name: str, data_dir: str | os.PathLike | None = None, resolutio
     if name == "imagefolder" and data_dir is None:
         raise DatasetError("imagefolder needs a data folder: the root of an ImageFolder tree <root>/<class>/<image>",
                            setting="data_dir")
-    if name == "digits":
+    if name in EMBEDDED:
         folder = ""
     else:
         folder = str(Path(data_dir if data_dir is not None else os.environ.get(DATA_DIR_ENV, "data")).resolve())
@@ -116,6 +124,8 @@ def _read(name: str, folder: str, resolution: int, seed: int, download: bool):
     """A dataset's class names and its raw train, val and test splits."""
     if name == "digits":
         return _digits(seed)
+    if name == "distorted_digits":
+        return DIGIT_CLASSES, distorted_digits(seed)
     if name in CIFAR:
         return _cifar(CIFAR[name], name, Path(folder), seed, download)
     if name in MNIST:
@@ -129,7 +139,7 @@ def _digits(seed: int) -> tuple[tuple[str, ...], tuple[RawSplit, RawSplit, RawSp
     digits = load_digits()
     pool = RawSplit(torch.from_numpy(digits.images.astype(np.float32) / 16.0)[:, None],
                     torch.from_numpy(digits.target.astype(np.int64)))
-    return tuple(str(i) for i in range(10)), three_way(pool, seed)
+    return DIGIT_CLASSES, three_way(pool, seed)
 
 
 def _cifar(spec: CifarFiles, name: str, root: Path, seed: int, download: bool):

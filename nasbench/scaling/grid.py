@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pandas as pd
 
 from nasbench.genome import Genome, Scaling
 from nasbench.record import COMPLETE
 from nasbench.scaling.phi import Coefficients, compound_product
-from nasbench.search import SearchSettings, run_search
+from nasbench.search import RunOutcome, SearchSettings, resume_search, run_search
 from nasbench.space import SearchSpace
 
 CONSTRAINT = (1.9, 2.1)  # alpha * beta^2 * gamma^2 must lie here at phi=1 (the paper: ~= 2)
@@ -19,7 +20,25 @@ def search_coefficients(space: SearchSpace, search: SearchSettings) -> tuple[Coe
     Optuna's GridSampler, at most one trial per grid point: the best feasible coefficients and the table of all
     trials."""
     points = space.grid_size()
-    outcome = run_search(dataclasses.replace(search, sampler="grid", trials=min(search.trials, points)), space)
+    return searched(run_search(dataclasses.replace(search, sampler="grid", trials=min(search.trials, points)), space))
+
+
+def resume_coefficients(search_dir: Path, space: SearchSpace) -> tuple[Coefficients, pd.DataFrame]:
+    """`search_coefficients` continued from the run folder of an interrupted grid search (`resume_search`)."""
+    return searched(resume_search(search_dir, space))
+
+
+def latest_search(folder: Path) -> Path | None:
+    """The newest search run folder under `folder` that got as far as its config.json, if any."""
+    runs = sorted(config.parent for config in folder.glob("*/config.json"))
+    return runs[-1] if runs else None
+
+
+def searched(outcome: RunOutcome) -> tuple[Coefficients, pd.DataFrame]:
+    """The best coefficients and the grid table of a finished search. Tune ends a search gracefully on Ctrl-C: the
+    interrupt is raised again here, so that nothing is chosen from part of the grid."""
+    if outcome.interrupted:
+        raise KeyboardInterrupt
     grid = grid_table(outcome.trials)
     return best_coefficients(grid), grid
 

@@ -24,7 +24,6 @@ from nasbench.search.study import JOURNAL_URL, check_storage, open_study
 from nasbench.space import SearchSpace, check_budgets_reachable
 
 Log = Callable[[str], None]
-MAX_SAMPLES_PER_TRIAL = 20  # over-budget samples are drawn again, up to this many per trial asked for
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,14 +54,14 @@ def run_search(settings: SearchSettings, space: SearchSpace, log: Log | None = N
             return _start(settings, space, dataset, run_dir, resources, log, callbacks)
 
 
-def _start(settings: SearchSettings, space: SearchSpace, dataset: Dataset, run_dir: Path, resources: dict, log: Log,
+def _start(settings: SearchSettings, space: SearchSpace, dataset: dict, run_dir: Path, resources: dict, log: Log,
            callbacks: Sequence) -> RunOutcome:
     """Write the new run's config.json, create its study (seeded with the zoo members if asked), and search."""
     storage_url = settings.optuna_storage or JOURNAL_URL
     config = {"run_id": run_dir.name, "study_name": f"nasbench-{settings.space}-{run_dir.name}",
-              "optuna_storage": storage_url, "settings": settings.to_dict(), "versions": _versions(),
+              "optuna_storage": storage_url, "settings": settings.to_dict(), "versions": package_versions(),
               "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-              "dataset": _dataset_info(dataset), "resumes": []}
+              "dataset": dataset, "resumes": []}
     atomic.write_text(run_dir / "config.json", json.dumps(config, indent=2))
     study, storage = open_study(run_dir, config, settings, create=True)
     members = space.members()
@@ -71,9 +70,10 @@ def _start(settings: SearchSettings, space: SearchSpace, dataset: Dataset, run_d
             study.enqueue_trial(space.encode(genome))
     budget = (f" | FLOP budget {space.max_flops:.3g}" if space.max_flops is not None
               else " | no FLOP budget: samples may be very large")
+    replayed = f" replayed from {Path(settings.benchmark).name}" if settings.benchmark else ""
     log(f"run {run_dir} | space {settings.space} | {settings.trials} trials x {settings.epochs} epochs on "
-        f"{settings.dataset} ({dataset.in_chans}x{dataset.resolution}x{dataset.resolution}) | sampler "
-        f"{settings.sampler}{budget}")
+        f"{settings.dataset} ({dataset['in_chans']}x{dataset['resolution']}x{dataset['resolution']}){replayed} | "
+        f"sampler {settings.sampler}{budget}")
     return _execute(settings, run_dir, study, storage, space, members, settings.trials, resources, log,
                     callbacks)
 
@@ -151,26 +151,37 @@ def _requeue_interrupted(study: optuna.Study, storage: optuna.storages.BaseStora
     return numbers
 
 
-def _prepare(settings: SearchSettings, space: SearchSpace) -> tuple[Dataset, SearchSpace]:
-    """Load the dataset (fails early with a clear error) and the space adapted to it and to the budgets."""
-    dataset = load_dataset(settings.dataset, settings.data_dir, settings.resolution, seed=settings.seed,
-                           limit=settings.limit)
-    space = space.for_input(in_chans=dataset.in_chans, resolution=dataset.resolution,
-                            num_classes=dataset.num_classes, max_flops=settings.flops_budget,
+def _prepare(settings: SearchSettings, space: SearchSpace) -> tuple[dict, SearchSpace]:
+    """Load the dataset (fails early with a clear error), or open the table a search replays, and adapt the space
+    to its input and to the budgets; the dataset's `dataset_info`."""
+    from nasbench.tabular.benchmark import check_coverage, open_benchmark  # imports Ray, as a search does
+
+    if settings.benchmark:
+        table = open_benchmark(settings)
+        info = table.manifest["dataset"]
+    else:
+        info = dataset_info(load_dataset(settings.dataset, settings.data_dir, settings.resolution, seed=settings.seed,
+                                         limit=settings.limit))
+    space = space.for_input(in_chans=info["in_chans"], resolution=info["resolution"],
+                            num_classes=info["num_classes"], max_flops=settings.flops_budget,
                             max_params=settings.max_params)
+    if settings.benchmark:
+        check_coverage(table, space)
     if settings.sampler == "grid" and settings.trials > (points := space.grid_size()):
         raise SettingError(f"the {space.name} grid has {points} points; ask for at most {points} trials", "trials")
     check_budgets_reachable(space, seed=settings.seed)
-    return dataset, space
+    return info, space
 
 
-def _dataset_info(dataset) -> dict:
+def dataset_info(dataset: Dataset) -> dict:
+    """What config.json and table manifests record of a dataset: its name, input and split sizes."""
     return {"name": dataset.name, "in_chans": dataset.in_chans, "resolution": dataset.resolution,
             "num_classes": dataset.num_classes, "train": len(dataset.train.labels), "val": len(dataset.val.labels),
             "test": len(dataset.test.labels)}
 
 
-def _versions() -> dict:
+def package_versions() -> dict:
+    """Python's and the main packages' versions, as run folders and table manifests record them."""
     from importlib.metadata import version
 
     out = {"python": platform.python_version()}
@@ -240,27 +251,21 @@ def _tuner(settings: SearchSettings, run_dir: Path, study: optuna.Study, storage
     from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
 
     from nasbench.search.progress import Progress
-    from nasbench.search.searcher import StudySearcher, make_sampler
-    from nasbench.search.trial import TrialContext, genome_record, run_trial
+    from nasbench.search.searcher import study_searcher
+    from nasbench.search.trial import TrialContext, run_trial
+    from nasbench.tabular.benchmark import open_benchmark
+    from nasbench.tabular.trials import replay_trial
 
     name = f"tune-{len(study.trials)}"  # one Ray experiment per start or resume of the run
-    grid = space.grid() if settings.sampler == "grid" else None
-    sampler = make_sampler(settings.sampler, settings.seed + len(study.trials), grid)
-    max_samples = MAX_SAMPLES_PER_TRIAL * n_trials
-    if grid:  # each grid point once (over-budget points count as visited), plus trials queued again on resume
-        visited = {tuple(sorted(t.params.items())) for t in study.trials if t.state.is_finished()}
-        queued = sum(t.state == TrialState.WAITING for t in study.trials)
-        max_samples = min(max_samples, space.grid_size() - len(visited) + queued)
     zoo_keys = {g.key(): name for name, g in members.items()}
-    sampled = optuna.load_study(study_name=study.study_name, storage=storage, sampler=sampler)
-    searcher = StudySearcher(sampled, space, settings.directions, settings.epochs, n_trials,
-                             max_samples, describe=lambda genome: genome_record(genome, zoo_keys))
+    searcher = study_searcher(settings, study, storage, space, zoo_keys, n_trials)
     scheduler = (ASHAScheduler(time_attr="epochs", metric="accuracy", mode="max", max_t=settings.epochs,
                                grace_period=1, reduction_factor=2)
                  if settings.scheduler == "asha" else FIFOScheduler())
     context = TrialContext(settings, zoo_keys)
-    trainable = tune.with_resources(tune.with_parameters(run_trial, context=context),
-                                    {"cpu": settings.cpus_per_trial, "gpu": settings.gpus_per_trial})
+    trainable = (tune.with_parameters(replay_trial, context=context, table=open_benchmark(settings))
+                 if settings.benchmark else tune.with_parameters(run_trial, context=context))
+    trainable = tune.with_resources(trainable, {"cpu": settings.cpus_per_trial, "gpu": settings.gpus_per_trial})
     storage_path = settings.ray_storage(run_dir)
     progress = Progress(study, run_dir, settings, log)
     tuner = tune.Tuner(
@@ -273,3 +278,4 @@ def _tuner(settings: SearchSettings, run_dir: Path, study: optuna.Study, storage
                                   checkpoint_config=tune.CheckpointConfig(num_to_keep=1)),
     )
     return tuner, searcher
+

@@ -16,10 +16,13 @@ from ray.tune.search import Searcher
 from nasbench.genome import Genome
 from nasbench.objectives import COLUMNS
 from nasbench.record import COMPLETE, FAIL, INFEASIBLE, PRUNED, TrialRecord
+from nasbench.search.settings import SearchSettings
+from nasbench.search.trial import genome_record
 from nasbench.space import SearchSpace
 
 OPTUNA_STATES = {COMPLETE: TrialState.COMPLETE, PRUNED: TrialState.PRUNED, FAIL: TrialState.FAIL,
                  INFEASIBLE: TrialState.FAIL}  # samplers learn nothing from an over-budget sample but its constraints
+MAX_SAMPLES_PER_TRIAL = 20  # over-budget samples are drawn again, up to this many per trial asked for
 
 
 def make_sampler(name: str, seed: int, grid: dict[str, list] | None = None) -> optuna.samplers.BaseSampler:
@@ -131,3 +134,19 @@ class StudySearcher(Searcher):
 
     def restore(self, checkpoint_path: str) -> None:
         """Runs resume from their Optuna study (nasbench.search.resume_search), not from Ray's searcher state."""
+
+
+def study_searcher(settings: SearchSettings, study: optuna.Study, storage: optuna.storages.BaseStorage,
+                   space: SearchSpace, zoo_keys: dict[str, str], n_trials: int) -> StudySearcher:
+    """The run's `StudySearcher`: the study reopened with the run's sampler, seeded by the settings and the trials
+    so far, handing out `n_trials` more genomes (the in-process replay of a table drives the same one)."""
+    grid = space.grid() if settings.sampler == "grid" else None
+    sampler = make_sampler(settings.sampler, settings.seed + len(study.trials), grid)
+    max_samples = MAX_SAMPLES_PER_TRIAL * n_trials
+    if grid:  # each grid point once (over-budget points count as visited), plus trials queued again on resume
+        visited = {tuple(sorted(t.params.items())) for t in study.trials if t.state.is_finished()}
+        queued = sum(t.state == TrialState.WAITING for t in study.trials)
+        max_samples = min(max_samples, space.grid_size() - len(visited) + queued)
+    sampled = optuna.load_study(study_name=study.study_name, storage=storage, sampler=sampler)
+    return StudySearcher(sampled, space, settings.directions, settings.epochs, n_trials, max_samples,
+                         describe=lambda genome: genome_record(genome, zoo_keys))

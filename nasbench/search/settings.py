@@ -8,15 +8,17 @@ from pathlib import Path
 from typing import Any
 
 from nasbench.config import setting
+from nasbench.data import DATASETS_HELP
 from nasbench.errors import SettingError
 from nasbench.objectives import OBJECTIVES
 from nasbench.train import TrainConfig
 
 SAMPLERS = ("nsga2", "tpe", "random", "gp", "grid")
 SCHEDULERS = ("fifo", "asha")
-# max_flops="auto": budgets that keep a default run laptop-sized (digits at 16x16, the others at their 28x28 and
+# max_flops="auto": budgets that keep a default run laptop-sized (the digit sets at 16x16, the others at their 28x28 and
 # 32x32); imagefolder's images may be any size, so it has none, and the run says so when it starts
-DEFAULT_MAX_FLOPS = {"digits": 2e7, "mnist": 6e7, "fashion_mnist": 6e7, "cifar10": 8e7, "cifar100": 8e7}
+DEFAULT_MAX_FLOPS = {"digits": 2e7, "distorted_digits": 2e7, "mnist": 6e7, "fashion_mnist": 6e7, "cifar10": 8e7,
+                     "cifar100": 8e7}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -24,7 +26,7 @@ class SearchSettings:
     """A search run. Defaults finish in a few minutes on a 2-core laptop on the embedded digits data."""
 
     space: str = setting("resnet_family", "search space name (the families of search_spaces)")
-    dataset: str = setting("digits", "digits (embedded), cifar10, cifar100, mnist, fashion_mnist, imagefolder")
+    dataset: str = setting("digits", DATASETS_HELP)
     data_dir: str | None = setting(None, "folder with the dataset files (torchvision layout); "
                                          "default: $NASBENCH_DATA, else ./data")
     resolution: int | None = setting(None, "input resolution (default: the dataset's)")
@@ -42,11 +44,15 @@ class SearchSettings:
     reuse_actors: bool = setting(True, "reuse Ray worker processes between trials (False: a fresh process per "
                                        "trial, for isolation; about 2 s more per trial)")
     max_flops: float | str | None = setting("auto", "FLOP budget: costlier samples are recorded as INFEASIBLE, "
-                                                    "never trained, and sampled again; auto = 2e7 on digits, 6e7 on "
-                                                    "(fashion_)mnist, 8e7 on cifar10/100, none on imagefolder; "
+                                                    "never trained, and sampled again; auto = 2e7 on "
+                                                    "(distorted_)digits, 6e7 on (fashion_)mnist, 8e7 on "
+                                                    "cifar10/100, none on imagefolder; "
                                                     "none = no budget")
     max_params: float | None = setting(None, "parameter budget (as the FLOP budget)")
     seed_zoo: bool = setting(False, "evaluate the family's canonical architectures first")
+    benchmark: str | None = setting(None, "a tabular benchmark (python -m runners.tabulate) to search: each trial "
+                                          "looks its genome up and replays one seed's recorded curve instead of "
+                                          "training; space, data and training settings are the table's")
     results_dir: str = setting("results", "folder that receives <space>/<run-id>/")
     address: str | None = setting(None, "existing Ray cluster (default: $RAY_ADDRESS, else a local instance)")
     storage_path: str | None = setting(None, "Ray Tune storage shared by all nodes (default: inside the run folder)")
