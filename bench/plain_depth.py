@@ -1,23 +1,26 @@
 """Why deep plain ResNet-family genomes (shortcut=none) stay at chance under the search trainer: depth or trainer?
 
-    python bench/plain_depth.py [--depths 1,3,6] [--seeds 0,1] [--width 16] [--threads 2] [--residual-variants]
-    python bench/plain_depth.py --depths 1,3,6,12                 # adds the failing regime: 36 units, 74 layers
-    python bench/plain_depth.py --depths 12 --residual-variants   # 74 layers, residual control under every variant
+    python bench/plain_depth.py [--depths 1,3,6,12] [--seeds 0,1] [--width 16] [--threads 2] [--plain-only]
+    python bench/plain_depth.py --depths 1,3,6 --plain-only   # up to 38 layers, plain variants only
 
 CIFAR-style ResNets of three stages (BasicGene, order "original", CIFAR stem, width doubling per stage) with n units
-per stage, built explicitly, once plain (shortcut="none") and once residual (shortcut="projection"), on the embedded
-digits data (1 x 16 x 16, 10 classes). Per genome: params and FLOPs (analytic cost), the gradient ratio at
-initialisation ((|grad|/|w| of the first 3x3 conv) / (|grad|/|w| of the last 3x3 conv), one seeded batch of 64
-train images, train mode; 1x1 projection convs are left out so plain and residual compare the same convs), and
-last-epoch train accuracy (train mode, running over the epoch) and val accuracy for every seed under the search
-trainer (TrainConfig exactly as a search trial gets it from the SearchSettings defaults; CPU).
+per stage (default 1, 3, 6, 12: 8, 20, 38 and 74 layers), built explicitly, once plain (shortcut="none") and once
+residual (shortcut="projection"), on the embedded digits data (1 x 16 x 16, 10 classes). At width 16 the 38-layer
+genomes are already just over the search's 2e7-FLOP digits budget and the 74-layer ones twice over (marked *).
 
-The deepest plain genome is then retrained under trainer variants that change one TrainConfig field each: onecycle
-(30% warm-up), lr 0.01, batch 16, 5x the epochs. Train accuracy at chance rules out a BN running-statistics artefact
-(that shows high train accuracy with chance val accuracy); variants that stay at chance rule out the schedule, the
-learning rate, the batch size and the step count; a gradient ratio of thousands (vs tens with shortcuts) is the
-exploding gradient of deep batch-normalised plain networks (Yang et al. 2019; Philipp et al. 2018), the degradation
-problem He et al. 2016 motivate residual connections with.
+Per genome: params and FLOPs (analytic cost), the gradient ratio at initialisation ((|grad|/|w| of the first 3x3
+conv) / (|grad|/|w| of the last 3x3 conv), one seeded batch of 64 train images, train mode; 1x1 projection convs are
+left out so plain and residual compare the same convs), and last-epoch train accuracy (train mode, running over the
+epoch) and val accuracy for every seed under the search trainer (TrainConfig exactly as a search trial gets it from
+the SearchSettings defaults; CPU).
+
+The deepest plain genome, and as the control the deepest residual one (--plain-only skips it), are then retrained
+under trainer variants that change one TrainConfig field each: onecycle (30% warm-up), lr 0.01, batch 16, 5x the
+epochs. The control matters at 74 layers, where the residual network fails under the default trainer as well: only a
+variant that trains it while the plain one stays at chance separates depth from trainer. Train accuracy at chance
+rules out a BN running-statistics artefact (that shows high train accuracy with chance val accuracy); a gradient
+ratio of thousands (vs tens with shortcuts) is the exploding gradient of deep batch-normalised plain networks (Yang
+et al. 2019; Philipp et al. 2018), the degradation problem He et al. 2016 motivate residual connections with.
 """
 from __future__ import annotations
 
@@ -179,12 +182,12 @@ def int_list(text: str) -> list[int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--depths", type=int_list, default=[1, 3, 6], help="units per stage, comma-separated")
+    parser.add_argument("--depths", type=int_list, default=[1, 3, 6, 12], help="units per stage, comma-separated")
     parser.add_argument("--seeds", type=int_list, default=[0, 1], help="training / initialisation seeds")
     parser.add_argument("--width", type=int, default=16, help="stem and stage-1 channels")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
-    parser.add_argument("--residual-variants", action="store_true",
-                        help="also train the deepest residual genome under the trainer variants (the control)")
+    parser.add_argument("--plain-only", action="store_true",
+                        help="skip the control: the deepest residual genome under the trainer variants")
     args = parser.parse_args()
     if not args.depths or min(args.depths) < 1 or not args.seeds or min(args.seeds) < 0 or args.width < 1:
         parser.error("--depths and --width need integers >= 1, --seeds at least one integer >= 0")
@@ -207,7 +210,7 @@ def main() -> None:
                 genome_row(rows[-1], settings.flops_budget)
         plain = [r for r in rows if r["kind"] == "plain"][-1]
         residual = [r for r in rows if r["kind"] == "residual"][-1]
-        vals = variant_table([plain, residual] if args.residual_variants else [plain], data, args.seeds, args.threads)
+        vals = variant_table([plain] if args.plain_only else [plain, residual], data, args.seeds, args.threads)
     best_name, best = best_variant(vals["plain"])
     control = ""
     if "residual" in vals:

@@ -7,8 +7,10 @@
 Without the table file, a synthetic table of the same space is written to a temporary folder first (every member,
 2 seeds, 2 epochs; curves made up from the analytic cost, marked `synthetic` in its manifest): replay speed does
 not depend on what the curves say. The Ray side attaches to an already-started local Ray instance, so cluster
-start-up is not counted, but the run folder, the Optuna journal, Tune's trials and the outputs after every trial
-are. Last line: `tabular replay: <r> trials/s through Ray Tune, <p> trials/s in process (random sampler)`.
+start-up is not counted, but everything else of `runners.search --benchmark` is: the table's coverage check, the run
+folder, the Optuna journal, Tune's trials and their workers' start-up, and the outputs (rewritten every few seconds
+while the search runs, and at its end with the plot). Last line:
+`tabular replay: <r> trials/s through Ray Tune, <p> trials/s in process (random sampler)`.
 """
 from __future__ import annotations
 

@@ -64,15 +64,18 @@ def records_frame(records: Iterable[TrialRecord]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(COLUMNS)).astype(DTYPES)
 
 
+LEGACY_INFEASIBLE = "infeasible: "  # how runs before the INFEASIBLE state began an over-budget sample's FAIL reason
+
+
 def upgrade(frame: pd.DataFrame) -> pd.DataFrame:
     """A trials table written by an older version, in today's record: runs before the INFEASIBLE state wrote
     over-budget samples as FAIL with a reason starting "infeasible"; missing columns get their defaults."""
     frame = frame.copy()
     if "state" in frame.columns and "failure_reason" in frame.columns:
         reasons = frame["failure_reason"].fillna("").astype(str)
-        legacy = (frame["state"] == FAIL) & reasons.str.startswith("infeasible: ")
+        legacy = (frame["state"] == FAIL) & reasons.str.startswith(LEGACY_INFEASIBLE)
         frame.loc[legacy, "state"] = INFEASIBLE
-        frame.loc[legacy, "failure_reason"] = reasons[legacy].str.removeprefix("infeasible: ")
+        frame.loc[legacy, "failure_reason"] = reasons[legacy].str.removeprefix(LEGACY_INFEASIBLE)
     defaults = TrialRecord()
     for name in COLUMNS:
         if name not in frame.columns:
@@ -80,6 +83,15 @@ def upgrade(frame: pd.DataFrame) -> pd.DataFrame:
     for name in TEXT_COLUMNS:
         frame[name] = frame[name].fillna("").astype(str)
     return frame
+
+
+def upgrade_record(record: TrialRecord) -> TrialRecord:
+    """One record in today's form, as `upgrade` gives a table's rows: an older run's FAIL "infeasible: ..." sample
+    is INFEASIBLE."""
+    if record.state == FAIL and record.failure_reason.startswith(LEGACY_INFEASIBLE):
+        return dataclasses.replace(record, state=INFEASIBLE,
+                                   failure_reason=record.failure_reason.removeprefix(LEGACY_INFEASIBLE))
+    return record
 
 
 def state_counts(frame: pd.DataFrame) -> dict[str, int]:

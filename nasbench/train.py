@@ -1,8 +1,9 @@
 """Train and evaluate a genome on an in-memory dataset; training failures end the trial with a recorded reason.
 
 The data stays on the device as tensors and is batched by indexing with a seeded permutation (no per-sample
-DataLoader). Same genome, data, config and CPU give identical metrics: the model's initialisation, the batch order
-and dropout all draw from `config.seed`.
+DataLoader). Same genome, data, config and CPU give identical metrics: the model's initialisation, the batch order,
+the augmentation and dropout all draw from `config.seed`. A run can hand out its whole state after every epoch and
+be resumed from it with the same numbers as a run that was never stopped.
 """
 from __future__ import annotations
 
@@ -15,8 +16,10 @@ from collections.abc import Callable, Iterator
 
 import torch
 import torch.nn.functional as F
+from timm.utils import ModelEmaV3
 from torch import nn
 
+from nasbench.augment import AUGMENTATIONS, augmenter
 from nasbench.build import build
 from nasbench.data import Dataset, Split
 from nasbench.genome import Genome
@@ -35,7 +38,11 @@ class TrainConfig:
     nesterov: bool = True
     weight_decay: float = 5e-4
     schedule: str = "cosine"         # per step: cosine decay to 0, onecycle (30% warm-up, cosine down), constant
+    warmup_epochs: int = 0           # cosine only: linear warm-up to `lr` over these epochs, then the cosine decay
     label_smoothing: float = 0.0
+    ema_decay: float = 0.0           # > 0: an EMA of the weights (timm ModelEmaV3, decay warm-up) is validated and
+                                     # returned instead of the trained weights
+    augment: str = "none"            # training-batch augmentation: none, crop_flip, affine (nasbench.augment)
     seed: int = 0                    # initialisation, batch order and dropout
     device: str = "auto"             # "auto": cuda when available, else cpu
     bf16: bool = True                # bfloat16 autocast (CUDA only)
@@ -47,14 +54,20 @@ class TrainConfig:
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size", "eval_batch_size"):
             _require(self, name, _is_int(getattr(self, name)) and getattr(self, name) >= 1, "an integer >= 1")
+        _require(self, "warmup_epochs", _is_int(self.warmup_epochs) and 0 <= self.warmup_epochs < self.epochs,
+                 f"an integer from 0 to epochs - 1 ({self.epochs - 1})")
+        _require(self, "warmup_epochs", self.warmup_epochs == 0 or self.schedule == "cosine",
+                 "0 unless the schedule is cosine")
         _require(self, "seed", _is_int(self.seed), "an integer")
         _require(self, "threads", self.threads is None or (_is_int(self.threads) and self.threads >= 1),
                  "None or an integer >= 1")
-        for name in ("lr", "momentum", "weight_decay", "label_smoothing"):
+        for name in ("lr", "momentum", "weight_decay", "label_smoothing", "ema_decay"):
             value = getattr(self, name)
             number = isinstance(value, (int, float)) and not isinstance(value, bool)
             _require(self, name, number and math.isfinite(value) and value >= 0, "a finite number >= 0")
         _require(self, "label_smoothing", self.label_smoothing < 1, "below 1")
+        _require(self, "ema_decay", self.ema_decay < 1, "below 1")
+        _require(self, "augment", self.augment in AUGMENTATIONS, f"one of {', '.join(AUGMENTATIONS)}")
         _require(self, "schedule", self.schedule in SCHEDULES, f"one of {', '.join(SCHEDULES)}")
         _require(self, "nesterov", not self.nesterov or self.momentum > 0, "False when momentum is 0")
         for name in ("nesterov", "bf16", "channels_last", "compile"):
@@ -118,10 +131,12 @@ class TrainingDiverged(RuntimeError):
 
 
 Report = Callable[[EpochMetrics], object]
+Checkpoint = Callable[[EpochMetrics, dict], object]
 
 
 def evaluate(genome: Genome, dataset: Dataset, config: TrainConfig | None = None, report: Report | None = None,
-             *, test: bool = False, test_each_epoch: bool = False) -> TrainResult:
+             *, test: bool = False, test_each_epoch: bool = False, checkpoint: Checkpoint | None = None,
+             resume: dict | None = None) -> TrainResult:
     """Train `genome` on `dataset.train` for `config.epochs`, validating after each epoch.
 
     `report(metrics)` is called after every epoch; whatever it raises (Optuna's TrialPruned, a stop signal, an
@@ -131,6 +146,10 @@ def evaluate(genome: Genome, dataset: Dataset, config: TrainConfig | None = None
     test=True also measures test accuracy of the final model (for reports on Pareto members, never for search);
     test_each_epoch=True measures test loss and accuracy after every epoch (tabular benchmarks record the curves),
     outside the epochs' wall time.
+    `checkpoint(metrics, state)` is called after `report` with the run's whole state (plain tensors and numbers,
+    loadable with torch.load(weights_only=True); its tensors are the live ones, so save it during the call); what it
+    raises propagates as `report`'s does. `resume=state` continues the run that state was taken from (same genome,
+    data and config) after its epoch, with the numbers of a run that was never stopped.
     """
     if not isinstance(genome, Genome) or not isinstance(dataset, Dataset):
         raise ValueError(f"evaluate takes a Genome and a Dataset, got {type(genome).__name__} and "
@@ -143,8 +162,8 @@ def evaluate(genome: Genome, dataset: Dataset, config: TrainConfig | None = None
     start = time.perf_counter()
     history: list[EpochMetrics] = []
     with torch_threads(config.threads), seeded(config.seed, device):
-        model, test_acc, failure = _train(genome, dataset, config, device, start, report, history, test,
-                                          test_each_epoch)
+        model, test_acc, failure = _train(genome, dataset, config, device, start, history,
+                                          _Hooks(report, checkpoint, test, test_each_epoch, resume))
     if failure is not None:
         _release(device)
     return TrainResult(status="ok" if failure is None else "failed", failure_reason=failure or "",
@@ -152,12 +171,24 @@ def evaluate(genome: Genome, dataset: Dataset, config: TrainConfig | None = None
                        test_accuracy=test_acc, model=model)
 
 
+@dataclasses.dataclass(frozen=True)
+class _Hooks:
+    """What `evaluate` was asked to do beside training."""
+
+    report: Report | None
+    checkpoint: Checkpoint | None
+    test: bool
+    test_each_epoch: bool
+    resume: dict | None
+
+
 def _train(genome: Genome, dataset: Dataset, config: TrainConfig, device: torch.device, start: float,
-           report: Report | None, history: list[EpochMetrics], test: bool, test_each_epoch: bool):
+           history: list[EpochMetrics], hooks: _Hooks):
     """(model, test accuracy or None, None), or (None, None, failure reason); appends to `history` as it goes."""
-    run, failure = _attempt(lambda: _Run(genome, dataset, config, device, test_each_epoch))
+    run, failure = _attempt(lambda: _Run(genome, dataset, config, device, hooks.test_each_epoch, hooks.resume))
     if failure is not None:
         return None, None, failure
+    history.extend(run.history)
     epochs = run.epochs(start)
     while True:
         metrics, failure = _attempt(lambda: next(epochs, None))
@@ -166,12 +197,14 @@ def _train(genome: Genome, dataset: Dataset, config: TrainConfig, device: torch.
         if metrics is None:
             break
         history.append(metrics)
-        if report is not None:
-            report(metrics)
-    if not test:
-        return run.model, None, None
-    test_acc, failure = _attempt(lambda: measure(run.model, dataset.test, config, device)[1])
-    return (run.model, test_acc, None) if failure is None else (None, None, failure)
+        if hooks.report is not None:
+            hooks.report(metrics)
+        if hooks.checkpoint is not None:
+            hooks.checkpoint(metrics, run.state(history))
+    if not hooks.test:
+        return run.final, None, None
+    test_acc, failure = _attempt(lambda: measure(run.final, dataset.test, config, device)[1])
+    return (run.final, test_acc, None) if failure is None else (None, None, failure)
 
 
 def test_accuracy(model: nn.Module, dataset: Dataset, config: TrainConfig | None = None) -> float:
@@ -254,10 +287,10 @@ def measure(model: nn.Module, split: Split, config: TrainConfig, device: torch.d
 
 
 class _Run:
-    """One training run: the model, optimiser, schedule and device-resident data."""
+    """One training run: the model (and its EMA), optimiser, schedule and device-resident data."""
 
     def __init__(self, genome: Genome, dataset: Dataset, config: TrainConfig, device: torch.device,
-                 test_each_epoch: bool = False):
+                 test_each_epoch: bool = False, resume: dict | None = None):
         self.config, self.device = config, device
         self.model = build(genome).to(device)
         if config.channels_last:
@@ -270,25 +303,58 @@ class _Run:
         n = len(self.labels)
         self.batch = min(config.batch_size, n)
         self.steps = max(1, n // self.batch)  # the last partial batch is dropped; the permutation changes each epoch
-        self.order = torch.Generator().manual_seed(config.seed)
+        self.order = torch.Generator().manual_seed(config.seed)  # batch order, then augmentation
+        self.augment = augmenter(config.augment)
         self.optimizer = torch.optim.SGD(self.model.parameters(), lr=config.lr, momentum=config.momentum,
                                          nesterov=config.nesterov, weight_decay=config.weight_decay)
-        self.scheduler = _scheduler(self.optimizer, config, self.steps * config.epochs)
+        self.scheduler = _scheduler(self.optimizer, config, self.steps)
+        self.ema = _ema(self.model, config)
+        self.validated = self.forward if self.ema is None else self.ema.module
+        self.final = self.model if self.ema is None else self.ema.module  # what is tested and returned
+        self.history: list[EpochMetrics] = []
+        if resume is not None:
+            self._restore(resume)
+
+    def state(self, history: list[EpochMetrics]) -> dict:
+        """Everything the run needs to continue after the last epoch of `history` (live tensors)."""
+        return {"epoch": history[-1].epoch if history else 0, "history": [m.to_dict() for m in history],
+                "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
+                "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
+                "ema": None if self.ema is None else self.ema.module.state_dict(),
+                "order": self.order.get_state(), "rng": torch.get_rng_state(),
+                "cuda_rng": torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else None}
+
+    def _restore(self, state: dict) -> None:
+        if not 0 <= state["epoch"] <= self.config.epochs:
+            raise ValueError(f"cannot resume after epoch {state['epoch']} of a {self.config.epochs}-epoch run")
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        if self.scheduler is not None:
+            self.scheduler.load_state_dict(state["scheduler"])
+        if self.ema is not None:
+            self.ema.module.load_state_dict(state["ema"])
+        self.order.set_state(state["order"])
+        torch.set_rng_state(state["rng"])
+        if self.device.type == "cuda" and state["cuda_rng"] is not None:
+            torch.cuda.set_rng_state(state["cuda_rng"], self.device)
+        self.history = [EpochMetrics(**m) for m in state["history"]]
 
     def epochs(self, start: float) -> Iterator[EpochMetrics]:
         testing = 0.0  # seconds spent on the test split, left out of the wall time
-        for epoch in range(1, self.config.epochs + 1):
+        before = self.history[-1].wall_time_s if self.history else 0.0  # training time before a resume
+        for epoch in range(len(self.history) + 1, self.config.epochs + 1):
             lr = self.optimizer.param_groups[0]["lr"]
             train_loss, train_acc = self._train_epoch(epoch)
-            val_loss, val_acc = measure(self.forward, self.val, self.config, self.device)
+            val_loss, val_acc = measure(self.validated, self.val, self.config, self.device)
             if not math.isfinite(val_loss):
                 raise TrainingDiverged(f"non-finite validation loss at epoch {epoch}")
             elapsed = time.perf_counter() - start - testing
             test_loss = test_acc = None
             if self.test is not None:
-                test_loss, test_acc = measure(self.forward, self.test, self.config, self.device)
+                test_loss, test_acc = measure(self.validated, self.test, self.config, self.device)
                 testing = time.perf_counter() - start - elapsed
-            yield EpochMetrics(epoch, train_loss, train_acc, val_loss, val_acc, lr, elapsed, test_loss, test_acc)
+            yield EpochMetrics(epoch, train_loss, train_acc, val_loss, val_acc, lr, before + elapsed, test_loss,
+                               test_acc)
 
     def _train_epoch(self, epoch: int) -> tuple[float, float]:
         self.forward.train()
@@ -297,7 +363,10 @@ class _Run:
         correct = torch.zeros((), device=self.device, dtype=torch.int64)
         for step in range(self.steps):
             index = order[step * self.batch:(step + 1) * self.batch]
-            images, labels = _batch_layout(self.images[index], self.config), self.labels[index]
+            images, labels = self.images[index], self.labels[index]
+            if self.augment is not None:
+                images = self.augment(images, self.order)
+            images = _batch_layout(images, self.config)
             with _autocast(self.device, self.config):
                 logits = self.forward(images)
             loss = F.cross_entropy(logits.float(), labels, label_smoothing=self.config.label_smoothing)
@@ -306,6 +375,8 @@ class _Run:
             self.optimizer.step()
             if self.scheduler is not None:
                 self.scheduler.step()
+            if self.ema is not None:
+                self.ema.update(self.model, step=(epoch - 1) * self.steps + step + 1)
             losses[step] = loss.detach()
             correct += (logits.detach().argmax(1) == labels).sum()
         bad = (~torch.isfinite(losses)).nonzero()
@@ -314,13 +385,26 @@ class _Run:
         return losses.mean().item(), correct.item() / (self.steps * self.batch)
 
 
-def _scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig, total_steps: int):
+def _scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig, steps_per_epoch: int):
+    total_steps = steps_per_epoch * config.epochs
     if config.schedule == "cosine":
-        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total_steps)
+        warmup = steps_per_epoch * config.warmup_epochs
+        if not warmup:
+            return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total_steps)
+        ramp = torch.optim.lr_scheduler.LinearLR(optimizer, start_factor=1 / warmup, total_iters=warmup)
+        cosine = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total_steps - warmup)
+        return torch.optim.lr_scheduler.SequentialLR(optimizer, [ramp, cosine], milestones=[warmup])
     if config.schedule == "onecycle":
         return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config.lr, total_steps=total_steps,
                                                    pct_start=0.3, cycle_momentum=False)
     return None
+
+
+def _ema(model: nn.Module, config: TrainConfig):
+    """timm's EMA of the model's weights and buffers, its decay warmed up from 0 (short runs need it), or None."""
+    if not config.ema_decay:
+        return None
+    return ModelEmaV3(model, decay=config.ema_decay, use_warmup=True)
 
 
 def _attempt(step: Callable[[], object]) -> tuple[object, str | None]:

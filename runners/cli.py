@@ -96,6 +96,16 @@ def add_data_options(group, settings_class: type) -> None:
     add_setting(group, settings_class, "lr", type=positive_float)
 
 
+def add_cluster_options(group, settings_class: type) -> None:
+    """Where trials run (locally or on a Ray cluster) and with what, from `settings_class`'s fields."""
+    add_setting(group, settings_class, "cpus_per_trial", type=positive_float)
+    add_setting(group, settings_class, "gpus_per_trial", type=float)
+    add_setting(group, settings_class, "concurrency", type=int)
+    add_setting(group, settings_class, "address")
+    add_setting(group, settings_class, "storage_path")
+    add_setting(group, settings_class, "max_failures", type=int)
+
+
 class OneLineParser(argparse.ArgumentParser):
     """argparse whose errors are one line (no usage block), exit code 2."""
 

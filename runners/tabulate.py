@@ -8,7 +8,16 @@ import os
 import shlex
 import sys
 
-from runners.cli import add_data_options, add_setting, choice, fail_from, parser, positive_float, quiet_ray
+from runners.cli import (
+    add_cluster_options,
+    add_data_options,
+    add_setting,
+    choice,
+    fail_from,
+    parser,
+    positive_float,
+    quiet_ray,
+)
 
 EPILOG = """\
 outputs: OUT (default results/tabular/<space>-<dataset>.parquet), one row per (genome key, seed) with per-epoch
@@ -41,13 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     option(what, "max_params", type=positive_float)
     option(what, "out")
     add_data_options(p.add_argument_group("data and training"), TabulateSettings)
-    ray = p.add_argument_group("resources")
-    option(ray, "cpus_per_trial", type=positive_float)
-    option(ray, "gpus_per_trial", type=float)
-    option(ray, "concurrency", type=int)
-    option(ray, "address")
-    option(ray, "storage_path")
-    option(ray, "max_failures", type=int)
+    add_cluster_options(p.add_argument_group("resources"), TabulateSettings)
     return p
 
 

@@ -1,12 +1,19 @@
 """Helpers shared by the test modules: search settings sized for tests, running a search of a named space, the
-trained rows of a trials table, and one zoo architecture per block kind."""
+trained rows of a trials table, one zoo architecture per block kind, and a made-up table of resnet_compact."""
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import pandas as pd
 import pytest
 
 from nasbench import zoo
 from nasbench.record import INFEASIBLE
+from nasbench.tabular.members import grid_members
+from nasbench.tabular.settings import TabulateSettings
+from nasbench.tabular.table import FORMAT, TableRow, write_manifest, write_rows
+from search_spaces import get_space
 
 
 def first_user_of_each_block() -> dict[str, str]:
@@ -48,3 +55,34 @@ def local_ray():
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield
     ray.shutdown()
+
+
+DIGITS_INFO = {"name": "digits", "in_chans": 1, "resolution": 16, "num_classes": 10, "train": 1078, "val": 359,
+               "test": 360}
+
+
+@pytest.fixture(scope="session")
+def made_up_table(tmp_path_factory):
+    """Every member of resnet_compact on digits, two seeds, two epochs of made-up curves: accuracy grows with the
+    log of the FLOPs, bottlenecks are best, plus seeded noise."""
+    path = tmp_path_factory.mktemp("compare") / "made_up.parquet"
+    space = get_space("resnet_compact")
+    rng, rows = np.random.default_rng(0), []
+    for genome in grid_members(space):
+        cost = space.cost(genome)
+        unit = space.read(genome)["unit"]
+        for seed in range(2):
+            top = 0.3 + 0.04 * math.log(cost.flops) + {"plain": 0.0, "basic": 0.05, "bottleneck": 0.08}[unit]
+            top = float(min(0.99, top + rng.normal(0, 0.01)))
+            rows.append(TableRow(key=genome.key(), seed=seed, genome=genome.to_str(), genome_json=genome.to_json(),
+                                 flops=cost.flops, params=cost.params, latency_ms=1.0,
+                                 val_accuracy=[0.7 * top, top], val_loss=[1.0, 0.5], test_accuracy=[0.7 * top, top],
+                                 test_loss=[1.0, 0.5], train_loss=[1.0, 0.5],
+                                 time_s=[cost.flops / 1e6, 2 * cost.flops / 1e6], wall_time_s=2 * cost.flops / 1e6))
+    write_rows(path, rows)
+    settings = TabulateSettings(dataset="digits", epochs=2, out=str(path))
+    write_manifest(path, {"format": FORMAT, "space": "resnet_compact",
+                          "input": {"in_chans": 1, "resolution": 16, "num_classes": 10}, "dataset": DIGITS_INFO,
+                          "settings": settings.training(), "seeds": [0, 1], "members": len(rows) // 2,
+                          "versions": {}, "builds": [], "rows": len(rows)})
+    return path

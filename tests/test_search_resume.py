@@ -25,12 +25,13 @@ def _command(*args: str) -> list[str]:
 
 
 def _wait_for_rows(results: Path, rows: int, timeout: float) -> Path:
+    """The run folder once its study holds `rows` finished trials (its tables may lag the study by seconds)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        for csv in results.glob("resnet_family/*/trials.csv"):
-            if len(pd.read_csv(csv)) >= rows:
-                return csv.parent
-        time.sleep(0.5)
+        for journal in results.glob("resnet_family/*/optuna.journal"):
+            if len(_study_table(journal.parent)) >= rows:
+                return journal.parent
+        time.sleep(0.1)
     raise AssertionError(f"no run reached {rows} finished trials in {timeout} s")
 
 

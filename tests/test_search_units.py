@@ -1,5 +1,6 @@
 """The search's parts that need no Ray: trial states, resource checks, the grid sampler, settings."""
 import dataclasses
+import pickle
 
 import optuna
 import pytest
@@ -7,7 +8,7 @@ import pytest
 from nasbench import Genome
 from nasbench.config import describe
 from nasbench.errors import SettingError
-from nasbench.search import SearchSettings
+from nasbench.search import SAMPLERS, SearchSettings
 from nasbench.search.cluster import ClusterError, check_resources
 from nasbench.search.searcher import classify, make_sampler
 from search_spaces import get_space
@@ -43,6 +44,19 @@ def test_grid_sampler_visits_every_point_once_under_ask_and_tell():
         points.append((genome.scaling.alpha, genome.scaling.beta))
         study.tell(trial, [0.5, 1.0])  # Optuna's own GridSampler would raise here once the grid is exhausted
     assert len(set(points)) == 50 == len(points)
+
+
+@pytest.mark.parametrize("name", SAMPLERS)
+def test_every_sampler_survives_pickling_with_its_study(name):
+    """Ray Tune pickles the searcher, and with it the study and its sampler (Optuna 5.1's NSGA-II holds a lock)."""
+    space = get_space("compound")
+    study = optuna.create_study(directions=["maximize", "minimize"], sampler=make_sampler(name, 0, space.grid()))
+    copy = pickle.loads(pickle.dumps(study))
+    for target in (study, copy):
+        trial = target.ask()
+        space.sample(trial)
+        target.tell(trial, [0.5, 1.0])
+    assert len(copy.trials) == 1 and len(study.trials) == 1
 
 
 def test_every_setting_has_a_default_and_a_help_text():

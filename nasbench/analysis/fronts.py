@@ -94,6 +94,35 @@ def nondominated(points: np.ndarray) -> np.ndarray:
     return keep
 
 
+def nondominated_ranks(points: np.ndarray) -> np.ndarray:
+    """Non-dominated sorting: 0 for the front of `points` (minimised), 1 for the front of the rest, and so on."""
+    points = np.asarray(points, dtype=float)
+    ranks = np.full(len(points), -1)
+    remaining, rank = np.arange(len(points)), 0
+    while len(remaining):
+        front = nondominated(points[remaining])
+        ranks[remaining[front]] = rank
+        remaining, rank = remaining[~front], rank + 1
+    return ranks
+
+
+def crowding_distances(points: np.ndarray) -> np.ndarray:
+    """NSGA-II's crowding distance of each row among `points` (one front): the normalised side lengths of the
+    cuboid its neighbours span, summed over objectives; the extremes of every objective get infinity."""
+    points = np.asarray(points, dtype=float)
+    n = len(points)
+    distance = np.zeros(n)
+    if n <= 2:
+        return np.full(n, np.inf)
+    for column in points.T:
+        order = np.argsort(column, kind="stable")
+        spread = column[order[-1]] - column[order[0]]
+        distance[order[[0, -1]]] = np.inf
+        if spread > 0:
+            distance[order[1:-1]] += (column[order[2:]] - column[order[:-2]]) / spread
+    return distance
+
+
 def pareto_mask(df: pd.DataFrame, objectives: Mapping[str, str] = DEFAULT_OBJECTIVES,
                 complete_only: bool | None = None) -> np.ndarray:
     """Boolean mask of the rows on the Pareto front of the eligible rows."""

@@ -144,3 +144,25 @@ def plot_edfs(runs, path: str | Path, metric: str = "accuracy", complete_only: b
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8, loc="lower right")
     return _save(figure, path)
+
+
+def plot_anytime(bands, path: str | Path, title: str) -> Path:
+    """Median hypervolume over seeds with its bootstrap band, one line per sampler, against trials (left) and
+    simulated training time (right); `bands` as `nasbench.tabular.compare.anytime_bands` gives them."""
+    figure = Figure(figsize=(12.0, 4.8), layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = dict(zip(("trials", "time_s"), figure.subplots(1, 2)))
+    for colour, (sampler, rows) in zip(_colours(), bands.groupby("sampler", sort=False)):
+        for axis, ax in axes.items():
+            line = rows[rows["axis"] == axis]
+            ax.plot(line["x"], line["median"], drawstyle="steps-post", color=colour, label=sampler)
+            ax.fill_between(line["x"], line["low"], line["high"], step="post", color=colour, alpha=0.15, linewidth=0)
+    axes["trials"].set_xlabel("trials")
+    axes["time_s"].set_xlabel("simulated training time (s)")
+    axes["time_s"].set_xscale("log")
+    for ax in axes.values():
+        ax.set_ylabel("hypervolume")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8, loc="lower right")
+    figure.suptitle(title)
+    return _save(figure, path)

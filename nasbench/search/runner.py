@@ -17,6 +17,7 @@ from optuna.trial import TrialState
 from nasbench import atomic
 from nasbench.data import Dataset, load_dataset
 from nasbench.errors import SettingError, error_chain
+from nasbench.search.journal_file import BatchedJournalStorage
 from nasbench.search.lock import run_lock
 from nasbench.search.results import trained_trials, trials_frame, write_outputs
 from nasbench.search.settings import SearchSettings
@@ -214,13 +215,14 @@ def _fit(settings: SearchSettings, run_dir: Path, study: optuna.Study, storage: 
          space: SearchSpace, members: dict, n_trials: int, resources: dict, log: Log, callbacks: Sequence) -> bool:
     """Run `n_trials` more trials under Ray Tune; whether the search was interrupted (Ctrl-C) before its count."""
     from nasbench.search import cluster
+    from nasbench.search.tuning import default_loggers
 
     concurrency = cluster.concurrency(settings, resources)
     tuner, searcher = _tuner(settings, run_dir, study, storage, space, members, n_trials, concurrency, log, callbacks)
     log(f"Ray: {resources.get('CPU', 0):g} CPUs, {resources.get('GPU', 0):g} GPUs; up to {concurrency} "
         f"trial(s) at once")
-    with contextlib.suppress(KeyboardInterrupt):  # Tune ends gracefully on Ctrl-C; a second Ctrl-C raises here
-        tuner.fit()
+    with contextlib.suppress(KeyboardInterrupt), default_loggers(settings):  # a second Ctrl-C raises here
+        tuner.fit()  # Tune ends gracefully on Ctrl-C
     if searcher.storage_error:
         raise SearchFailed(f"the search stopped: the study could not be written ({searcher.storage_error}); every "
                            f"trial told before is kept; fix the storage, then resume {run_dir}")
@@ -250,11 +252,13 @@ def _tuner(settings: SearchSettings, run_dir: Path, study: optuna.Study, storage
     from ray import tune
     from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
 
+    from nasbench.search.durable import FlushOnTrialStart
     from nasbench.search.progress import Progress
     from nasbench.search.searcher import study_searcher
     from nasbench.search.trial import TrialContext, run_trial
+    from nasbench.search.tuning import trial_loggers
     from nasbench.tabular.benchmark import open_benchmark
-    from nasbench.tabular.trials import replay_trial
+    from nasbench.tabular.trials import ReplayTrainable
 
     name = f"tune-{len(study.trials)}"  # one Ray experiment per start or resume of the run
     zoo_keys = {g.key(): name for name, g in members.items()}
@@ -263,19 +267,21 @@ def _tuner(settings: SearchSettings, run_dir: Path, study: optuna.Study, storage
                                grace_period=1, reduction_factor=2)
                  if settings.scheduler == "asha" else FIFOScheduler())
     context = TrialContext(settings, zoo_keys)
-    trainable = (tune.with_parameters(replay_trial, context=context, table=open_benchmark(settings))
+    trainable = (tune.with_parameters(ReplayTrainable, context=context, table=open_benchmark(settings))
                  if settings.benchmark else tune.with_parameters(run_trial, context=context))
     trainable = tune.with_resources(trainable, {"cpu": settings.cpus_per_trial, "gpu": settings.gpus_per_trial})
     storage_path = settings.ray_storage(run_dir)
-    progress = Progress(study, run_dir, settings, log)
+    own = [Progress(study, run_dir, settings, log), *trial_loggers(settings)]
+    if isinstance(storage, BatchedJournalStorage):  # a trial is in the journal before it trains
+        own.append(FlushOnTrialStart(storage.flush))
     tuner = tune.Tuner(
         trainable,
         tune_config=tune.TuneConfig(search_alg=searcher, scheduler=scheduler, num_samples=-1,
                                     max_concurrent_trials=concurrency, reuse_actors=settings.reuse_actors),
         run_config=tune.RunConfig(name=name, storage_path=str(storage_path), verbose=0,
-                                  callbacks=[progress, *callbacks],
+                                  callbacks=[*own, *callbacks],
                                   failure_config=tune.FailureConfig(max_failures=settings.max_failures),
-                                  checkpoint_config=tune.CheckpointConfig(num_to_keep=1)),
+                                  checkpoint_config=tune.CheckpointConfig(num_to_keep=1, checkpoint_at_end=False)),
     )
     return tuner, searcher
 

@@ -7,6 +7,7 @@ never leak onto the front; over-budget samples are INFEASIBLE and never become R
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable
 
 import optuna
@@ -16,6 +17,8 @@ from ray.tune.search import Searcher
 from nasbench.genome import Genome
 from nasbench.objectives import COLUMNS
 from nasbench.record import COMPLETE, FAIL, INFEASIBLE, PRUNED, TrialRecord
+from nasbench.search.controller import ReinforceSampler
+from nasbench.search.evolution import RegularizedEvolutionSampler
 from nasbench.search.settings import SearchSettings
 from nasbench.search.trial import genome_record
 from nasbench.space import SearchSpace
@@ -29,7 +32,7 @@ def make_sampler(name: str, seed: int, grid: dict[str, list] | None = None) -> o
     """Budgets reach the samplers through `trial.set_constraint`, set by the search space at sampling time;
     `grid` (parameter -> values) is the grid sampler's."""
     if name == "nsga2":
-        return optuna.samplers.NSGAIISampler(seed=seed, population_size=8)
+        return PicklableNSGAIISampler(seed=seed, population_size=8)
     if name == "tpe":
         return optuna.samplers.TPESampler(seed=seed, multivariate=True, n_startup_trials=8)
     if name == "random":
@@ -38,7 +41,22 @@ def make_sampler(name: str, seed: int, grid: dict[str, list] | None = None) -> o
         return optuna.samplers.GPSampler(seed=seed, n_startup_trials=8)
     if name == "grid":
         return AskTellGridSampler(grid, seed=seed)
+    if name == "rea":
+        return RegularizedEvolutionSampler(population_size=20, tournament_size=5, seed=seed)
+    if name == "reinforce":
+        return ReinforceSampler(seed=seed)
     raise ValueError(f"unknown sampler {name!r}")
+
+
+class PicklableNSGAIISampler(optuna.samplers.NSGAIISampler):
+    """NSGA-II that pickles (Ray Tune pickles the searcher, hence the study and its sampler): Optuna 5.1's GA
+    samplers hold a thread lock without saying how to pickle it."""
+
+    def __getstate__(self) -> dict:
+        return {name: value for name, value in self.__dict__.items() if name != "_thread_lock"}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state, _thread_lock=threading.Lock())
 
 
 class AskTellGridSampler(optuna.samplers.GridSampler):

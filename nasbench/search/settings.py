@@ -13,7 +13,7 @@ from nasbench.errors import SettingError
 from nasbench.objectives import OBJECTIVES
 from nasbench.train import TrainConfig
 
-SAMPLERS = ("nsga2", "tpe", "random", "gp", "grid")
+SAMPLERS = ("nsga2", "tpe", "random", "gp", "grid", "rea", "reinforce")
 SCHEDULERS = ("fifo", "asha")
 # max_flops="auto": budgets that keep a default run laptop-sized (the digit sets at 16x16, the others at their 28x28 and
 # 32x32); imagefolder's images may be any size, so it has none, and the run says so when it starts
@@ -36,7 +36,9 @@ class SearchSettings:
     epochs: int = setting(4, "training epochs per trial")
     seed: int = setting(0, "seed of the sampler, the data splits and the training")
     sampler: str = setting("nsga2", "Optuna sampler; grid: every point of a space without conditional or "
-                                    "continuous parameters (compound, lecture), at most one trial each")
+                                    "continuous parameters (compound, lecture), at most one trial each; rea: "
+                                    "regularized evolution (population 20, tournament 5); reinforce: a "
+                                    "policy-gradient controller (Zoph & Le)")
     scheduler: str = setting("fifo", "asha stops weak trials early (recorded as PRUNED, never on the front)")
     cpus_per_trial: float = setting(1.0, "CPUs per trial")
     gpus_per_trial: float = setting(0.0, "GPUs per trial; fractions share a GPU between trials")

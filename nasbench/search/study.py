@@ -19,6 +19,7 @@ from sqlalchemy.engine import URL, make_url
 
 from nasbench.errors import SettingError, error_chain
 from nasbench.search.journal import repair_journal
+from nasbench.search.journal_file import BatchedJournalStorage
 from nasbench.search.settings import SearchSettings
 
 JOURNAL = "optuna.journal"
@@ -167,10 +168,9 @@ def _first_line(error: BaseException) -> str:
     return lines[0] if lines else type(error).__name__
 
 
-def _journal_storage(path: Path, create: bool, log) -> optuna.storages.BaseStorage:
-    from optuna.storages import JournalStorage
-    from optuna.storages.journal import JournalFileBackend
-
+def _journal_storage(path: Path, create: bool, log) -> BatchedJournalStorage:
+    """The run folder's journal, repaired first when reopened; records are written in batches, one per durable
+    step (`nasbench.search.journal_file` says what a crash can and cannot lose)."""
     if not create:
         if not path.is_file():
             raise ValueError(f"{path} is missing: the run's study is gone, so it cannot be resumed")
@@ -178,4 +178,4 @@ def _journal_storage(path: Path, create: bool, log) -> optuna.storages.BaseStora
             log(message)
         # this process holds the run folder's lock, so a journal lock file left here is a dead writer's
         Path(f"{path}.lock").unlink(missing_ok=True)
-    return JournalStorage(JournalFileBackend(str(path.resolve())))
+    return BatchedJournalStorage(path.resolve())

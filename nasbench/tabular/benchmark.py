@@ -50,7 +50,7 @@ def check_coverage(table: Table, space: SearchSpace) -> None:
         members = grid_members(space)
     except ValueError:
         return
-    missing = [g for g in members if space.over_budget(g) is None and g.key() not in table]
+    missing = [g for g in members if g.key() not in table and space.over_budget(g) is None]  # cost: missing only
     if missing:
         raise SettingError(f"the table {table.path.name} lacks {len(missing)} of the {len(members)} members of the "
                            f"{space.name} space (e.g. key {missing[0].key()}); finish building it with the command "

@@ -1,10 +1,12 @@
 """A search replayed against a table in this process, without Ray: the searcher, sampler, budgets and records of a
 Ray search over the same table (`runners.search --benchmark`), so the same seed gives the same trials, in a
-fraction of the time. For many seeds of a strategy; trials run one at a time and to their last epoch (no ASHA)."""
+fraction of the time. For many seeds of a strategy; trials run one at a time, to their last epoch or, with
+`scheduler="asha"`, until Ray Tune's ASHA rule (`AshaRule`, the search's settings) would stop them."""
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import optuna
 import pandas as pd
 from ray.tune.search import Searcher
@@ -18,11 +20,32 @@ from nasbench.tabular.table import Table
 from nasbench.tabular.trials import pick_curve, replay_reports
 
 
+class AshaRule:
+    """The stopping rule of Ray Tune's ASHAScheduler (one bracket, `stop_last_trials`) as the search configures it
+    (`nasbench.search.runner`: grace period 1, reduction factor 2, max_t the epochs), for trials reported one after
+    another: at each rung (epochs 1, 2, 4, ... up to max_t) a trial stops when its accuracy is below the median
+    (the 1 - 1/rf quantile) of the accuracies recorded at that rung so far, then joins them."""
+
+    def __init__(self, max_t: int, grace_period: int = 1, reduction_factor: int = 2):
+        self.rf = reduction_factor
+        count = int(np.log(max_t / grace_period) / np.log(reduction_factor) + 1)
+        self.rungs: dict[int, list[float]] = {grace_period * reduction_factor ** k: [] for k in range(count)}
+
+    def stops(self, epoch: int, accuracy: float) -> bool:
+        """Whether a trial that reached `accuracy` after `epoch` epochs stops there (and records it)."""
+        recorded = self.rungs.get(epoch)
+        if recorded is None:
+            return False
+        stop = bool(recorded) and accuracy < np.nanpercentile(recorded, (1 - 1 / self.rf) * 100)
+        recorded.append(accuracy)
+        return stop
+
+
 def replay(space: SearchSpace, table: Table | str | Path, sampler: str = "random", trials: int = 100, seed: int = 0,
            **settings) -> pd.DataFrame:
     """The trials table (`nasbench.record.TrialRecord` rows) of a search of `space` over `table`: `trials`
     genomes drawn by `sampler` under `seed`, each given one seed's recorded curve. `settings` are further
-    `SearchSettings` (objectives, max_flops, max_params); a genome the table lacks is a TableError."""
+    `SearchSettings` (objectives, max_flops, max_params, scheduler); a genome the table lacks is a TableError."""
     table = table if isinstance(table, Table) else Table(table)
     search = SearchSettings(**{**table_settings(table), "sampler": sampler, "trials": trials, "seed": seed,
                                **settings})
@@ -34,6 +57,7 @@ def replay(space: SearchSpace, table: Table | str | Path, sampler: str = "random
                                                              for d in search.directions.values()])
     searcher = study_searcher(search, study, storage, space, {}, trials)
     latency = "latency" in search.objectives
+    asha = AshaRule(search.epochs) if search.scheduler == "asha" else None
     for index in range(trials):
         trial_id = f"replay_{index:05d}"
         config = searcher.suggest(trial_id)
@@ -41,6 +65,14 @@ def replay(space: SearchSpace, table: Table | str | Path, sampler: str = "random
             break
         record, curves = table.find(config["genome"])
         curve = pick_curve(curves, search.seed, config["trial_index"])
-        result = replay_reports({**record, "zoo_name": ""}, curve, search.epochs, latency)[-1]
-        searcher.on_trial_complete(trial_id, result)
+        reports = replay_reports({**record, "zoo_name": ""}, curve, search.epochs, latency)
+        searcher.on_trial_complete(trial_id, _last_report(reports, asha))
     return trials_frame(study, "replay")
+
+
+def _last_report(reports: list[dict], asha: AshaRule | None) -> dict:
+    """The report a trial ends on: its last, or the first at which `asha` stops it."""
+    for report in reports[:-1] if asha else ():
+        if asha.stops(report["epochs"], report["accuracy"]):
+            return report
+    return reports[-1]

@@ -1,0 +1,128 @@
+"""Samplers compared on a table: every sampler with every seed replayed in process (`nasbench.tabular.replay`),
+then the anytime hypervolume, the final table with statistics and the regret view (`nasbench.analysis.strategies`).
+
+Hypervolumes are normalised: a share of the box between the table's ideal point (the best mean value of each
+objective over the members within the budgets) and the reference point (`default_reference` of those members), so
+1.0 is unreachable unless one member is best at everything, and figures compare across objectives and tables."""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from nasbench.analysis.fronts import default_reference, minimised
+from nasbench.analysis.strategies import anytime_hypervolume, final_table, median_band, regret_table, value_at
+from nasbench.config import setting
+from nasbench.objectives import as_columns
+from nasbench.search.settings import SearchSettings
+from nasbench.space import SearchSpace
+from nasbench.tabular.benchmark import table_settings
+from nasbench.tabular.replay import replay
+from nasbench.tabular.settings import shared
+from nasbench.tabular.table import Table
+
+BASELINE = "random"
+TIME_POINTS = 200  # the simulated-time grid of the anytime curves (log-spaced)
+
+
+@dataclasses.dataclass(frozen=True)
+class CompareSettings:
+    """A comparison of samplers on a table (`python -m runners.compare`)."""
+
+    samplers: tuple[str, ...] = setting(("random", "nsga2", "tpe", "rea", "reinforce"),
+                                        f"samplers to compare, comma-separated; must include {BASELINE} (the "
+                                        "baseline of the statistics)")
+    seeds: int = setting(20, "search seeds per sampler (0 .. seeds-1); runs are paired by seed")
+    trials: int = setting(200, "trials per run (over-budget samples are not counted)")
+    objectives: tuple[str, ...] = shared("objectives")
+    scheduler: str = shared("scheduler")
+    max_flops: float | str | None = shared("max_flops")
+    max_params: float | None = shared("max_params")
+    results_dir: str = setting("results/compare", "a new folder <date>-<time>-<hex> is made here for the outputs")
+
+    def search(self) -> dict:
+        """The search settings each replayed run takes (the rest come from the table)."""
+        return {"objectives": self.objectives, "scheduler": self.scheduler, "max_flops": self.max_flops,
+                "max_params": self.max_params}
+
+
+@dataclasses.dataclass(frozen=True)
+class Comparison:
+    """What a comparison found; `write_comparison` (nasbench.tabular.report) writes it to a folder."""
+
+    settings: dict              # samplers, seeds, trials, objectives, scheduler, budgets, table
+    reference: dict[str, float]  # the hypervolume reference point (objective column -> value)
+    runs: pd.DataFrame          # every trial of every run, with `sampler` and `seed` columns
+    curves: pd.DataFrame        # per run and trained trial: trials, time_s, hypervolume
+    summary: pd.DataFrame       # `final_table`, one row per sampler
+    regret: pd.DataFrame        # `regret_table`, one row per sampler
+    bands: pd.DataFrame         # per sampler, axis (trials | time_s) and x: median, low, high hypervolume
+
+
+def member_means(table: Table, settings: SearchSettings) -> pd.DataFrame:
+    """Per member within the search's budgets: mean final validation and test accuracy over its seeds, FLOPs,
+    params and latency (index: key)."""
+    frame = table.frame.assign(val_accuracy=table.frame["val_accuracy"].map(_last),
+                               test_accuracy=table.frame["test_accuracy"].map(_last))
+    means = frame.groupby("key").agg(val_accuracy=("val_accuracy", "mean"), test_accuracy=("test_accuracy", "mean"),
+                                     flops=("flops", "first"), params=("params", "first"),
+                                     latency_ms=("latency_ms", "mean"))
+    keep = np.ones(len(means), dtype=bool)
+    if settings.flops_budget is not None:
+        keep &= means["flops"].to_numpy() <= settings.flops_budget
+    if settings.max_params is not None:
+        keep &= means["params"].to_numpy() <= settings.max_params
+    return means[keep]
+
+
+def _last(values) -> float:
+    return float(values[-1]) if len(values) else np.nan
+
+
+def compare_samplers(space: SearchSpace, table: Table, samplers: Sequence[str], seeds: int, trials: int,
+                     log: Callable[[str], None] | None = None, **settings) -> Comparison:
+    """Replay `trials` trials of every sampler under seeds 0..seeds-1 over `table`; `settings` are further
+    `SearchSettings` (objectives, scheduler, max_flops, max_params)."""
+    if BASELINE not in samplers:
+        raise ValueError(f"the samplers must include {BASELINE} (the baseline of the statistics)")
+    search = SearchSettings(**{**table_settings(table), **settings, "trials": trials})
+    objectives = as_columns(search.directions)
+    members = member_means(table, search)
+    points = members.rename(columns={"val_accuracy": "accuracy"})
+    reference = default_reference([points], objectives, complete_only=False)
+    ideal = minimised(points, objectives).min(axis=0)
+    box = float(np.prod(minimised(pd.DataFrame([reference]), objectives)[0] - ideal))
+    runs, curves = [], []
+    for sampler in samplers:
+        for seed in range(seeds):
+            trials_table = replay(space, table, sampler, trials, seed, **settings).assign(sampler=sampler, seed=seed)
+            runs.append(trials_table)
+            curve = anytime_hypervolume(trials_table, objectives, reference)
+            curves.append(curve.assign(hypervolume=curve["hypervolume"] / box, sampler=sampler, seed=seed))
+            if log:
+                log(f"{sampler} seed {seed}: hypervolume {curves[-1]['hypervolume'].iloc[-1]:.4g}")
+    runs_frame, curves_frame = pd.concat(runs, ignore_index=True), pd.concat(curves, ignore_index=True)
+    return Comparison(
+        settings={"samplers": list(samplers), "seeds": seeds, "trials": trials, "table": str(table.path),
+                  "objectives": list(search.objectives), "scheduler": search.scheduler,
+                  "max_flops": search.flops_budget, "max_params": search.max_params},
+        reference=reference, runs=runs_frame, curves=curves_frame, summary=final_table(curves_frame, BASELINE),
+        regret=regret_table(runs_frame, members), bands=anytime_bands(curves_frame, trials))
+
+
+def anytime_bands(curves: pd.DataFrame, trials: int) -> pd.DataFrame:
+    """Median and bootstrap band of the hypervolume over seeds, per sampler, against trials (1..trials) and
+    against simulated time (a log grid over the runs' time span)."""
+    times = curves["time_s"][curves["time_s"] > 0]
+    grids = {"trials": np.arange(1, trials + 1, dtype=float),
+             "time_s": np.geomspace(times.min(), times.max(), TIME_POINTS) if len(times) else np.zeros(0)}
+    rows = []
+    for sampler, runs in curves.groupby("sampler", sort=False):
+        for axis, grid in grids.items():
+            matrix = np.vstack([value_at(run[axis], run["hypervolume"], grid) for _, run in runs.groupby("seed")])
+            median, low, high = median_band(matrix)
+            rows.append(pd.DataFrame({"sampler": sampler, "axis": axis, "x": grid, "median": median, "low": low,
+                                      "high": high}))
+    return pd.concat(rows, ignore_index=True)

@@ -1,0 +1,77 @@
+"""python -m runners.compare on a made-up table of the resnet_compact space: every file written with the numbers
+the statistics give, ASHA in the in-process replay, and one line with exit code 2 for bad input."""
+import json
+import math
+
+import pandas as pd
+import pytest
+
+from nasbench.record import COMPLETE, PRUNED
+from nasbench.tabular import replay
+from runners import compare
+from search_spaces import get_space
+
+
+def run_cli(capsys, *argv):
+    try:
+        compare.main(list(argv))
+    except SystemExit as exit_:
+        return exit_.code, capsys.readouterr()
+    return 0, capsys.readouterr()
+
+
+def test_compare_writes_the_report_tables_and_plot(made_up_table, tmp_path, capsys):
+    code, out = run_cli(capsys, "--benchmark", str(made_up_table), "--samplers", "random,rea,reinforce",
+                        "--seeds", "4", "--trials", "30", "--results-dir", str(tmp_path))
+    assert code == 0, out.err
+    folder = next(tmp_path.iterdir())
+    for name in ("report.md", "summary.csv", "regret.csv", "hypervolume.png", "bands.csv", "curves.csv",
+                 "runs.parquet", "config.json"):
+        assert (folder / name).stat().st_size > 0, name
+    summary = pd.read_csv(folder / "summary.csv", index_col="sampler")
+    assert summary.index.tolist() == ["random", "rea", "reinforce"] and (summary["seeds"] == 4).all()
+    assert summary["mean_rank"].sum() == pytest.approx(6.0)  # ranks 1..3 in every seed
+    assert ((summary["median_hypervolume"] > 0) & (summary["median_hypervolume"] < 1)).all()
+    assert math.isnan(summary.loc["random", "p_vs_random"]) and 0 < summary.loc["rea", "p_vs_random"] <= 1
+    runs = pd.read_parquet(folder / "runs.parquet")
+    trained = runs[runs["state"] != "INFEASIBLE"]
+    assert (trained.groupby(["sampler", "seed"]).size() == 30).all() and len(trained) == 3 * 4 * 30
+    curves = pd.read_csv(folder / "curves.csv")
+    finals = curves.groupby(["sampler", "seed"])["hypervolume"].last()
+    assert summary.loc["rea", "median_hypervolume"] == pytest.approx(finals["rea"].median())
+    bands = pd.read_csv(folder / "bands.csv")
+    assert set(bands["axis"]) == {"trials", "time_s"} and (bands["low"] <= bands["median"] + 1e-12).all()
+    regret = pd.read_csv(folder / "regret.csv", index_col="sampler")
+    assert (regret["regret_mean"] >= 0).all() and (regret["optimum_val_accuracy"] > 0.8).all()
+    config = json.loads((folder / "config.json").read_text())
+    assert config["samplers"] == ["random", "rea", "reinforce"] and config["max_flops"] == 2e7
+    report = (folder / "report.md").read_text()
+    assert "| rea |" in report and "![Anytime hypervolume](hypervolume.png)" in report
+    assert "rea" in out.out and str(folder) in out.out
+
+
+def test_asha_in_the_replay_stops_trials_at_the_first_rung_and_saves_their_time(made_up_table):
+    fifo = replay(get_space("resnet_compact"), made_up_table, "random", trials=40, seed=0)
+    asha = replay(get_space("resnet_compact"), made_up_table, "random", trials=40, seed=0, scheduler="asha")
+    stopped = asha[asha["state"] == PRUNED]
+    assert len(stopped) >= 5 and (stopped["epochs"] == 1).all()
+    assert fifo["key"].tolist() == asha["key"].tolist()  # random sampling does not depend on the results
+    assert set(fifo["state"]) == {COMPLETE} and asha["wall_time_s"].sum() < fifo["wall_time_s"].sum()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--samplers", "random,nsga"], "did you mean nsga2"),
+    (["--samplers", "rea,tpe"], "must include random"),
+    (["--samplers", "random,grid"], "leave it out"),
+    (["--seeds", "0"], "seeds must be at least 1"),
+    (["--objectives", "accuracy"], "at least one cost"),
+])
+def test_bad_input_is_one_line_with_exit_code_2(made_up_table, tmp_path, capsys, argv, message):
+    code, out = run_cli(capsys, "--benchmark", str(made_up_table), "--results-dir", str(tmp_path), *argv)
+    assert code == 2 and message in out.err and len(out.err.strip().splitlines()) == 1
+    assert not any(tmp_path.iterdir())
+
+
+def test_a_missing_table_is_one_line(tmp_path, capsys):
+    code, out = run_cli(capsys, "--benchmark", str(tmp_path / "none.parquet"))
+    assert code == 2 and "does not exist" in out.err
