@@ -70,15 +70,18 @@ def test_crop_flip_moves_whole_pixels():
     assert moved >= 24 and flipped >= 1
 
 
-def test_augmentations_are_seeded_and_per_image():
-    images = torch.randn(16, 3, 12, 12)
+def test_augmentations_are_seeded_and_per_image(small_digits):
+    images = torch.randn(16, 3, 12, 12, generator=torch.Generator().manual_seed(0))
     for augment in (crop_flip, affine):
         first = augment(images, torch.Generator().manual_seed(3))
         assert torch.equal(first, augment(images, torch.Generator().manual_seed(3)))
         assert not torch.equal(first, augment(images, torch.Generator().manual_seed(4)))
         assert torch.isfinite(first).all() and first.shape == images.shape
-    warped = affine(images, torch.Generator().manual_seed(3))
-    assert 0 < (warped - images).abs().mean() < images.abs().mean()  # small warps: the images stay recognisable
+    digits = small_digits.train.images[:32]
+    before, after = (x.flatten(1) - x.flatten(1).mean(1, keepdim=True)
+                     for x in (digits, affine(digits, torch.Generator().manual_seed(0))))
+    correlation = (before * after).sum(1) / (before.norm(dim=1) * after.norm(dim=1))
+    assert 0.6 < correlation.mean() < 0.95  # measured 0.78: each digit moved, and still itself
     assert augmenter("none") is None
     with pytest.raises(ValueError, match="unknown augmentation 'blur'"):
         augmenter("blur")

@@ -3,6 +3,7 @@ such; each with what the model card records of its origin."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from pathlib import Path
 
@@ -56,7 +57,8 @@ def front_member(run_dir: str | Path, member: str = "1") -> Source:
                            f"(1 = the most accurate)", "member")
     row = front.iloc[rank - 1]
     genome = Genome.from_json(row["genome_json"])
-    origin = {"kind": "search run", "run": str(folder.resolve()), "run_id": folder.name, "space": settings.space,
+    run_id = json.loads((folder / "config.json").read_text(encoding="utf-8")).get("run_id", folder.name)
+    origin = {"kind": "search run", "run": str(folder.resolve()), "run_id": run_id, "space": settings.space,
               "member": row["key"], "rank": rank, "front_size": len(keys),
               "proxy": {"dataset": settings.dataset, "epochs": settings.epochs,
                         "val_accuracy": float(row["accuracy"]), "test_accuracy": float(row["test_accuracy"])}}
