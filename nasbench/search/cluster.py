@@ -75,9 +75,13 @@ def check_resources(settings: SearchSettings, resources: dict) -> None:
 
 
 def concurrency(settings: SearchSettings, resources: dict) -> int:
-    """Trials at once: the user's choice, else as many as the cluster's CPUs (and GPUs) allow."""
+    """Trials at once: the user's choice, else as many as the cluster's CPUs (and GPUs) allow; a replay of a table
+    runs one at a time (its trials cost the driver, not the workers: a second worker only competes for the CPUs,
+    and one at a time gives the in-process replay's trial sequence for every sampler)."""
     if settings.concurrency:
         return settings.concurrency
+    if settings.benchmark:
+        return 1
     limit = math.floor(resources.get("CPU", 1.0) / settings.cpus_per_trial + 1e-9)
     if settings.gpus_per_trial > 0:
         limit = min(limit, math.floor(resources.get("GPU", 0.0) / settings.gpus_per_trial + 1e-9))

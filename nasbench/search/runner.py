@@ -252,13 +252,13 @@ def _tuner(settings: SearchSettings, run_dir: Path, study: optuna.Study, storage
     from ray import tune
     from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
 
+    from nasbench.replay_worker import Replay, ReplayTrainable
     from nasbench.search.durable import FlushOnTrialStart
     from nasbench.search.progress import Progress
     from nasbench.search.searcher import study_searcher
     from nasbench.search.trial import TrialContext, run_trial
     from nasbench.search.tuning import trial_loggers
     from nasbench.tabular.benchmark import open_benchmark
-    from nasbench.tabular.trials import ReplayTrainable
 
     name = f"tune-{len(study.trials)}"  # one Ray experiment per start or resume of the run
     zoo_keys = {g.key(): name for name, g in members.items()}
@@ -266,9 +266,12 @@ def _tuner(settings: SearchSettings, run_dir: Path, study: optuna.Study, storage
     scheduler = (ASHAScheduler(time_attr="epochs", metric="accuracy", mode="max", max_t=settings.epochs,
                                grace_period=1, reduction_factor=2)
                  if settings.scheduler == "asha" else FIFOScheduler())
-    context = TrialContext(settings, zoo_keys)
-    trainable = (tune.with_parameters(ReplayTrainable, context=context, table=open_benchmark(settings))
-                 if settings.benchmark else tune.with_parameters(run_trial, context=context))
+    if settings.benchmark:
+        replay = Replay(open_benchmark(settings).index, settings.seed, settings.epochs,
+                        "latency" in settings.objectives, zoo_keys)
+        trainable = tune.with_parameters(ReplayTrainable, replay=replay)
+    else:
+        trainable = tune.with_parameters(run_trial, context=TrialContext(settings, zoo_keys))
     trainable = tune.with_resources(trainable, {"cpu": settings.cpus_per_trial, "gpu": settings.gpus_per_trial})
     storage_path = settings.ray_storage(run_dir)
     own = [Progress(study, run_dir, settings, log), *trial_loggers(settings)]

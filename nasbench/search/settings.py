@@ -42,7 +42,8 @@ class SearchSettings:
     scheduler: str = setting("fifo", "asha stops weak trials early (recorded as PRUNED, never on the front)")
     cpus_per_trial: float = setting(1.0, "CPUs per trial")
     gpus_per_trial: float = setting(0.0, "GPUs per trial; fractions share a GPU between trials")
-    concurrency: int = setting(0, "trials at once (0: as many as the cluster's CPUs and GPUs allow)")
+    concurrency: int = setting(0, "trials at once (0: as many as the cluster's CPUs and GPUs allow; one at a time "
+                                  "for a --benchmark replay)")
     reuse_actors: bool = setting(True, "reuse Ray worker processes between trials (False: a fresh process per "
                                        "trial, for isolation; about 2 s more per trial)")
     max_flops: float | str | None = setting("auto", "FLOP budget: costlier samples are recorded as INFEASIBLE, "

@@ -1,6 +1,7 @@
 """Tune's per-trial logs of a search. A trained search keeps Tune's defaults (CSV, JSON and TensorBoard files in each
 Ray trial folder); a search replayed from a table keeps the CSV and JSON files (Tune's end-of-run analysis reads
-them) but writes no TensorBoard event files of replayed curves, which cost the driver ~20% of a replayed trial."""
+them) but writes no TensorBoard event files of replayed curves, which cost the driver ~17 ms a trial on 2 cores,
+more than the rest of a replayed trial."""
 from __future__ import annotations
 
 import contextlib

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -16,6 +15,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from nasbench import atomic
+from nasbench.curves import Curve, TableError, TableIndex
+from nasbench.curves import final as final  # where it was
 from nasbench.genome import Genome
 
 FORMAT = 1  # the manifest's "format": bumped when the columns change meaning
@@ -58,10 +59,6 @@ ARROW_TYPES = {"str": pa.string(), "int": pa.int64(), "float": pa.float64(), "li
 SCHEMA = pa.schema([(f.name, ARROW_TYPES[f.type]) for f in dataclasses.fields(TableRow)])
 COLUMNS = tuple(SCHEMA.names)
 CURVES = tuple(f.name for f in dataclasses.fields(TableRow) if f.type == "list[float]")
-
-
-class TableError(ValueError):
-    """A table that cannot be read, or a lookup it cannot answer."""
 
 
 def manifest_path(path: str | Path) -> Path:
@@ -122,18 +119,6 @@ def _read_arrow(path: Path) -> pa.Table:
     return table.select(list(COLUMNS))
 
 
-@dataclasses.dataclass(frozen=True)
-class Curve:
-    """One seed's recorded training of a member, as the replay reads it."""
-
-    seed: int
-    val_accuracy: tuple[float, ...]
-    test_accuracy: tuple[float, ...]
-    time_s: tuple[float, ...]
-    latency_ms: float
-    failure_reason: str
-
-
 class Table:
     """A table opened for lookups: `lookup(genome)` gives a member's recorded trainings, seed by seed."""
 
@@ -141,16 +126,19 @@ class Table:
         self.path = Path(path)
         self.frame: pd.DataFrame = _read_arrow(self.path).to_pandas()
         self.manifest = read_manifest(self.path)
-        self._curves: dict[str, list[Curve]] = {}
-        self._records: dict[str, dict] = {}  # genome JSON -> the fields of its trial record known before training
+        curves: dict[str, list[Curve]] = {}
+        records: dict[str, dict] = {}  # genome JSON -> the fields of its trial record known before training
+        json_of_key: dict[str, str] = {}
         for row in self.frame.itertuples(index=False):
-            self._curves.setdefault(row.key, []).append(
+            curves.setdefault(row.key, []).append(
                 Curve(int(row.seed), tuple(row.val_accuracy), tuple(row.test_accuracy), tuple(row.time_s),
                       float(row.latency_ms), row.failure_reason))
-            self._records[row.genome_json] = {"genome": row.genome, "genome_json": row.genome_json, "key": row.key,
-                                              "params": int(row.params), "flops": int(row.flops)}
-        if not self._curves:
+            records[row.genome_json] = {"genome": row.genome, "genome_json": row.genome_json, "key": row.key,
+                                        "params": int(row.params), "flops": int(row.flops)}
+            json_of_key.setdefault(row.key, row.genome_json)
+        if not curves:
             raise TableError(f"{self.path} holds no rows; build it with python -m runners.tabulate")
+        self.index = TableIndex(self.path.name, self.space, records, curves, json_of_key)  # what replay workers get
 
     @property
     def space(self) -> str:
@@ -166,10 +154,10 @@ class Table:
         return int(self.manifest["settings"]["epochs"])
 
     def __len__(self) -> int:
-        return len(self._curves)
+        return len(self.index.curves)
 
     def __contains__(self, key: str) -> bool:
-        return key in self._curves
+        return key in self.index.curves
 
     def lookup(self, genome: Genome) -> list[Curve]:
         """The recorded trainings of `genome`, seed by seed; TableError naming it when the table lacks it."""
@@ -178,20 +166,4 @@ class Table:
     def find(self, genome_json: str) -> tuple[dict, list[Curve]]:
         """The trial record's genome fields (ids, analytic params and FLOPs, as tabulated) and the recorded
         trainings of the genome `Genome.to_json()` wrote; TableError naming it when the table lacks it."""
-        found = self._records.get(genome_json)
-        if found is not None:
-            return found, self._curves[found["key"]]
-        genome = Genome.from_json(genome_json)
-        key = genome.key()
-        if key in self._curves:  # the same genome, serialised by another version: its rows by key
-            row = self.frame[self.frame["key"] == key].iloc[0]
-            return self._records[row["genome_json"]], self._curves[key]
-        text = genome.to_str()
-        raise TableError(f"genome {text if len(text) <= 120 else text[:117] + '...'} (key {key}) is not in "
-                         f"the table {self.path.name} ({len(self)} members of the {self.space} space); search that "
-                         "space with this table, or tabulate the genome")
-
-
-def final(values: tuple[float, ...] | list[float]) -> float:
-    """The last epoch's value (NaN for a training that completed no epoch)."""
-    return float(values[-1]) if len(values) else math.nan
+        return self.index.find(genome_json)
