@@ -21,7 +21,7 @@ from nasbench.space import SearchSpace
 from nasbench.tabular.benchmark import table_settings
 from nasbench.tabular.replay import replay
 from nasbench.tabular.settings import shared
-from nasbench.tabular.table import Table
+from nasbench.tabular.table import Table, final
 
 BASELINE = "random"
 TIME_POINTS = 200  # the simulated-time grid of the anytime curves (log-spaced)
@@ -64,8 +64,8 @@ class Comparison:
 def member_means(table: Table, settings: SearchSettings) -> pd.DataFrame:
     """Per member within the search's budgets: mean final validation and test accuracy over its seeds, FLOPs,
     params and latency (index: key)."""
-    frame = table.frame.assign(val_accuracy=table.frame["val_accuracy"].map(_last),
-                               test_accuracy=table.frame["test_accuracy"].map(_last))
+    frame = table.frame.assign(val_accuracy=table.frame["val_accuracy"].map(final),
+                               test_accuracy=table.frame["test_accuracy"].map(final))
     means = frame.groupby("key").agg(val_accuracy=("val_accuracy", "mean"), test_accuracy=("test_accuracy", "mean"),
                                      flops=("flops", "first"), params=("params", "first"),
                                      latency_ms=("latency_ms", "mean"))
@@ -75,10 +75,6 @@ def member_means(table: Table, settings: SearchSettings) -> pd.DataFrame:
     if settings.max_params is not None:
         keep &= means["params"].to_numpy() <= settings.max_params
     return means[keep]
-
-
-def _last(values) -> float:
-    return float(values[-1]) if len(values) else np.nan
 
 
 def compare_samplers(space: SearchSpace, table: Table, samplers: Sequence[str], seeds: int, trials: int,

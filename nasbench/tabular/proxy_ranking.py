@@ -13,7 +13,7 @@ from scipy import stats
 from nasbench.data import Dataset
 from nasbench.genome import Genome
 from nasbench.proxies import score
-from nasbench.tabular.table import Table
+from nasbench.tabular.table import Table, final
 
 TOP = 0.1
 RESAMPLES = 1000
@@ -22,7 +22,7 @@ CONFIDENCE = 0.95
 
 def member_accuracy(table: Table) -> pd.DataFrame:
     """Per member (index: key): its genome JSON and its final validation accuracy, mean over the table's seeds."""
-    frame = table.frame.assign(val_accuracy=table.frame["val_accuracy"].map(lambda v: v[-1] if len(v) else np.nan))
+    frame = table.frame.assign(val_accuracy=table.frame["val_accuracy"].map(final))
     return frame.groupby("key").agg(genome_json=("genome_json", "first"), val_accuracy=("val_accuracy", "mean"))
 
 
