@@ -34,6 +34,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from nasbench.record import trained_rows
+
 SEARCH = [sys.executable, "-m", "runners.search"]
 TINY = ["--trials", "4", "--epochs", "1", "--limit", "64", "--batch-size", "32", "--concurrency", "1"]
 
@@ -56,14 +58,11 @@ def table(run_dir: Path) -> pd.DataFrame:
     return pd.read_parquet(run_dir / "trials.parquet")
 
 
-def trained(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame[frame["state"] != "INFEASIBLE"]
-
-
 def nothing_lost(before: pd.DataFrame, after: pd.DataFrame, trials: int) -> bool:
     """Every trial finished before is kept unchanged, no trial number or Ray trial repeats, the count is reached."""
     kept = after.set_index("number").reindex(before["number"])
-    return (len(trained(after)) >= trials and after["number"].is_unique and trained(after)["trial_id"].is_unique
+    trained = trained_rows(after)
+    return (len(trained) >= trials and after["number"].is_unique and trained["trial_id"].is_unique
             and list(kept["key"]) == list(before["key"]))
 
 
@@ -112,7 +111,7 @@ class Catalogue:
         if "Traceback (most recent call last)" in stderr:
             self.record(f"{signal.Signals(sig).name} mid-run", "traceback")
             return
-        before = trained(table(run_dir)) if (run_dir / "trials.parquet").exists() else pd.DataFrame(
+        before = trained_rows(table(run_dir)) if (run_dir / "trials.parquet").exists() else pd.DataFrame(
             columns=["number", "key"])
         done = run([*SEARCH, "--resume", str(run_dir)])
         outcome = outcome_of(done)
@@ -140,7 +139,7 @@ class Catalogue:
         out, err = first.communicate(timeout=600)
         first_done = subprocess.CompletedProcess(first.args, first.returncode, out, err)
         after = table(run_dir)
-        fine = outcome_of(first_done) == "recovered" and len(trained(after)) == 6 and after["number"].is_unique
+        fine = outcome_of(first_done) == "recovered" and len(trained_rows(after)) == 6 and after["number"].is_unique
         self.record("second --resume of a running run", outcome_of(second) if fine else "lost")
 
     # ---- inputs ------------------------------------------------------------------------------------------------
@@ -212,7 +211,7 @@ def readable_trials(run_dir: Path) -> pd.DataFrame:
             shutil.copyfile(run_dir / "optuna.journal", copy)
             study = optuna.load_study(study_name=config["study_name"], storage=JournalStorage(JournalFileBackend(
                 str(copy))))
-            return trained(trials_frame(study, run_dir.name))
+            return trained_rows(trials_frame(study, run_dir.name))
     except Exception:  # the damage made it unreadable: nothing is readable, so nothing can be lost
         return empty
 

@@ -24,7 +24,7 @@ import ray
 
 from nasbench.cost import analytic_cost
 from nasbench.data import load_dataset
-from nasbench.record import INFEASIBLE
+from nasbench.record import trained_rows
 from nasbench.search import SearchSettings, run_search
 from nasbench.search.trial import TrialContext
 from nasbench.train import evaluate
@@ -59,7 +59,7 @@ def ray_tune(settings: SearchSettings) -> tuple[float, list[str]]:
         outcome = run_search(dataclasses.replace(settings, results_dir=folder), get_space(settings.space),
                              log=lambda line: None)
         elapsed = time.perf_counter() - start
-    trained = outcome.trials[outcome.trials["state"] != INFEASIBLE]
+    trained = trained_rows(outcome.trials)
     return elapsed, list(trained.sort_values("number")["key"])
 
 

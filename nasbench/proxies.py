@@ -145,3 +145,29 @@ def score(name: str, genome: Genome, dataset: Dataset, seed: int = 0, batch_size
     images, labels = minibatch(dataset, seed, batch_size)
     with torch.enable_grad():
         return PROXIES[name](genome, images, labels, seed)
+
+
+def parse_prefilter(text: str) -> tuple[str, int]:
+    """'synflow:8' -> ('synflow', 8); ValueError saying what is wrong otherwise."""
+    name, _, count = text.partition(":")
+    if name not in PROXIES:
+        raise ValueError(f"unknown proxy {name!r} in {text!r}; write PROXY:K with PROXY one of {', '.join(PROXIES)}")
+    if not count.isdigit() or int(count) < 2:
+        raise ValueError(f"{text!r} needs a count of at least 2 after the colon, e.g. {name}:8")
+    return name, int(count)
+
+
+class Prefilter:
+    """Scores genomes by one proxy on one seeded minibatch (drawn once): the search's `--prefilter PROXY:K`.
+    `dataset` is read only by the proxies that need data (not by the baselines), and may be a function giving it."""
+
+    def __init__(self, text: str, dataset: Dataset | Callable[[], Dataset], seed: int = 0):
+        self.name, self.count = parse_prefilter(text)
+        self.seed = seed
+        self.images = self.labels = torch.zeros(0)
+        if self.name not in BASELINES:
+            self.images, self.labels = minibatch(dataset() if callable(dataset) else dataset, seed)
+
+    def __call__(self, genome: Genome) -> float:
+        with torch.enable_grad():
+            return PROXIES[self.name](genome, self.images, self.labels, self.seed)

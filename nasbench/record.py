@@ -8,25 +8,32 @@ from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
-COMPLETE, PRUNED, FAIL, INFEASIBLE = "COMPLETE", "PRUNED", "FAIL", "INFEASIBLE"
-STATES = (COMPLETE, PRUNED, FAIL, INFEASIBLE)
+COMPLETE, PRUNED, FAIL = "COMPLETE", "PRUNED", "FAIL"
+INFEASIBLE, REPEAT, FILTERED = "INFEASIBLE", "REPEAT", "FILTERED"
+STATES = (COMPLETE, PRUNED, FAIL, INFEASIBLE, REPEAT, FILTERED)
+UNTRAINED = (INFEASIBLE, REPEAT, FILTERED)  # samples told to the study without training: no trial of the target
 STATE_WORDS = {  # how summaries, progress lines and reports name each state
     COMPLETE: "complete",
     PRUNED: "pruned (stopped early)",
     FAIL: "failed",
     INFEASIBLE: "over budget (not trained)",
+    REPEAT: "repeats of a trained genome (not trained again)",
+    FILTERED: "prefiltered out by a proxy (not trained)",
 }
-COUNT_COLUMNS = {COMPLETE: "complete", PRUNED: "pruned", FAIL: "failed", INFEASIBLE: "infeasible"}  # per-state counts
+COUNT_COLUMNS = {COMPLETE: "complete", PRUNED: "pruned", FAIL: "failed", INFEASIBLE: "infeasible",
+                 REPEAT: "repeats", FILTERED: "filtered"}  # per-state counts
 
 
 @dataclasses.dataclass(frozen=True)
 class TrialRecord:
-    """One trial of a search run. Over-budget samples are INFEASIBLE: never trained, never handed to Ray."""
+    """One trial of a search run. Over-budget samples are INFEASIBLE, samples of a genome the run already trained to
+    COMPLETE are REPEAT (carrying that trial's results), and samples a proxy ranked below another (`--prefilter`)
+    are FILTERED: none of them is trained or handed to Ray."""
 
     run_id: str = ""            # the run folder's name
-    trial_id: str = ""          # Ray Tune's trial id ("" for INFEASIBLE samples)
+    trial_id: str = ""          # Ray Tune's trial id ("" for the UNTRAINED samples)
     number: int = 0             # Optuna's trial number
-    state: str = COMPLETE       # COMPLETE | PRUNED | FAIL | INFEASIBLE
+    state: str = COMPLETE       # one of STATES
     zoo_name: str = ""          # the zoo architecture this genome is, if it is one
     genome: str = ""            # Genome.to_str()
     genome_json: str = ""       # Genome.to_json()
@@ -38,8 +45,9 @@ class TrialRecord:
     latency_ms: float = math.nan  # measured forward latency (NaN unless latency is an objective)
     epochs: int = 0             # epochs completed
     wall_time_s: float = math.nan  # the trial's wall time
-    failure_reason: str = ""    # why the trial is not COMPLETE ("" when it is)
-    node_id: str = ""           # Ray node that ran the trial ("" for INFEASIBLE samples)
+    failure_reason: str = ""    # why the trial is not COMPLETE ("" when it is; REPEAT: the trial it repeats;
+    #                             FILTERED: its proxy score and the best one)
+    node_id: str = ""           # Ray node that ran the trial ("" for the UNTRAINED samples)
 
     def __post_init__(self) -> None:
         if self.state not in STATES:
@@ -101,14 +109,23 @@ def state_counts(frame: pd.DataFrame) -> dict[str, int]:
 
 
 def trained(counts: Mapping[str, int]) -> int:
-    """Trials that were trained (every state but INFEASIBLE): what a run's trial target counts."""
-    return sum(n for state, n in counts.items() if state != INFEASIBLE)
+    """Trials that were trained (every state but the UNTRAINED ones): what a run's trial target counts."""
+    return sum(n for state, n in counts.items() if state not in UNTRAINED)
+
+
+def trained_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a trials table that were trained (not the UNTRAINED samples)."""
+    return frame[~frame["state"].isin(UNTRAINED)]
+
+
+def untrained_words(counts: Mapping[str, int]) -> str:
+    """'7 over budget (not trained), 3 repeats of a trained genome (not trained again)'; '' when there are none."""
+    return ", ".join(f"{counts[s]} {STATE_WORDS[s]}" for s in UNTRAINED if counts.get(s, 0))
 
 
 def describe_counts(counts: Mapping[str, int]) -> str:
-    """'24 trials trained: 22 complete, 2 pruned (stopped early); 7 over budget (not trained)'."""
+    """'24 trials trained: 22 complete, 2 pruned (stopped early); samples: 7 over budget (not trained)'."""
     parts = [f"{counts.get(s, 0)} {STATE_WORDS[s]}" for s in (COMPLETE, PRUNED, FAIL) if counts.get(s, 0)]
     text = f"{trained(counts)} trials trained" + (f": {', '.join(parts)}" if parts else "")
-    if counts.get(INFEASIBLE, 0):
-        text += f"; {counts[INFEASIBLE]} samples {STATE_WORDS[INFEASIBLE]}"
-    return text
+    untrained = untrained_words(counts)
+    return text + (f"; samples: {untrained}" if untrained else "")

@@ -55,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     option(p, "trials", type=int)
     option(p, "objectives", type=str, help="accuracy and one or more costs: flops, params, latency")
     option(p, "scheduler", type=choice("scheduler", SCHEDULERS))
+    option(p, "prefilter", metavar="PROXY:K")
     option(p, "max_flops", type=flops_budget)
     option(p, "max_params", type=positive_float)
     option(p, "results_dir")
@@ -79,8 +80,8 @@ def main(argv: list[str] | None = None) -> None:
         objectives = search_objectives(args.objectives) if isinstance(args.objectives, str) else args.objectives
         samplers = sampler_list(args.samplers) if isinstance(args.samplers, str) else args.samplers
         settings = CompareSettings(samplers=samplers, seeds=args.seeds, trials=args.trials, objectives=objectives,
-                                   scheduler=args.scheduler, max_flops=args.max_flops, max_params=args.max_params,
-                                   results_dir=args.results_dir)
+                                   scheduler=args.scheduler, prefilter=args.prefilter, max_flops=args.max_flops,
+                                   max_params=args.max_params, results_dir=args.results_dir)
         table = Table(args.benchmark)
         comparison = compare_samplers(get_space(table.space), table, settings.samplers, settings.seeds,
                                       settings.trials, log=print, **settings.search())

@@ -62,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     option(search, "seed", type=int)
     option(search, "sampler", type=choice("sampler", SAMPLERS))
     option(search, "scheduler", type=choice("scheduler", SCHEDULERS))
+    option(search, "allow_repeats", action="store_true")
+    option(search, "prefilter", metavar="PROXY:K")
     search.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run to its trial count")
     ray = p.add_argument_group("resources and storage")
     option(ray, "cpus_per_trial", type=positive_float)

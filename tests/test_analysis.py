@@ -409,7 +409,7 @@ def test_cli_on_the_example_run_reports_over_budget_samples_and_explains_the_rep
     analyze_main([str(folder), "--out", str(tmp_path / "report")])
     stdout = capsys.readouterr().out
     run_id = json.loads((folder / "config.json").read_text())["run_id"]
-    counts = "24 trials trained: 24 complete; 7 samples over budget (not trained)\n"
+    counts = "24 trials trained: 24 complete; samples: 7 over budget (not trained)\n"
     reference = ("Hypervolume reference: accuracy=-0.0036111, flops=1.3575e+07 (each objective's worst value over "
                  "all runs, pushed out by 10% of its range; a negative accuracy is fine, it only has to be worse than "
                  "every trial). Hypervolume: the area a front dominates up to this point; larger is better.\n")

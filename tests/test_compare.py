@@ -6,7 +6,8 @@ import math
 import pandas as pd
 import pytest
 
-from nasbench.record import COMPLETE, PRUNED
+from nasbench.errors import SettingError
+from nasbench.record import COMPLETE, FILTERED, PRUNED, REPEAT, trained_rows
 from nasbench.tabular import replay
 from runners import compare
 from search_spaces import get_space
@@ -34,7 +35,7 @@ def test_compare_writes_the_report_tables_and_plot(made_up_table, tmp_path, caps
     assert ((summary["median_hypervolume"] > 0) & (summary["median_hypervolume"] < 1)).all()
     assert math.isnan(summary.loc["random", "p_vs_random"]) and 0 < summary.loc["rea", "p_vs_random"] <= 1
     runs = pd.read_parquet(folder / "runs.parquet")
-    trained = runs[runs["state"] != "INFEASIBLE"]
+    trained = trained_rows(runs)
     assert (trained.groupby(["sampler", "seed"]).size() == 30).all() and len(trained) == 3 * 4 * 30
     curves = pd.read_csv(folder / "curves.csv")
     finals = curves.groupby(["sampler", "seed"])["hypervolume"].last()
@@ -75,3 +76,48 @@ def test_bad_input_is_one_line_with_exit_code_2(made_up_table, tmp_path, capsys,
 def test_a_missing_table_is_one_line(tmp_path, capsys):
     code, out = run_cli(capsys, "--benchmark", str(tmp_path / "none.parquet"))
     assert code == 2 and "does not exist" in out.err
+
+
+def test_a_genome_trained_before_is_a_repeat_with_its_results_not_another_trial(made_up_table):
+    trials = replay(get_space("resnet_compact"), made_up_table, "tpe", trials=80, seed=0)
+    trained, repeats = trials[trials["state"] == COMPLETE], trials[trials["state"] == REPEAT]
+    assert len(trained) == 80 and trained["key"].is_unique and len(repeats) >= 1  # tpe proposes repeats here
+    first = trained.set_index("key")
+    for _, repeat in repeats.iterrows():
+        earlier = first.loc[repeat["key"]]
+        assert repeat["failure_reason"] == f"repeat of trial #{earlier['number']}"
+        assert earlier["number"] < repeat["number"]
+        assert (repeat["accuracy"], repeat["flops"], repeat["trial_id"]) == (earlier["accuracy"], earlier["flops"], "")
+    allowed = replay(get_space("resnet_compact"), made_up_table, "tpe", trials=80, seed=0, allow_repeats=True)
+    assert REPEAT not in set(allowed["state"]) and not allowed["key"].is_unique  # the same genome trained again
+
+
+def test_moasha_in_the_replay_keeps_cheap_trials_that_asha_stops(made_up_table):
+    space = get_space("resnet_compact")
+    asha = replay(space, made_up_table, "random", trials=60, seed=1, scheduler="asha")
+    moasha = replay(space, made_up_table, "random", trials=60, seed=1, scheduler="moasha")
+    assert asha["key"].tolist() == moasha["key"].tolist()  # random sampling does not depend on the results
+    stopped = moasha[moasha["state"] == PRUNED]
+    assert len(stopped) >= 5 and (stopped["epochs"] == 1).all()
+    kept_cheap = moasha[(moasha["state"] == COMPLETE) & (asha["state"] == PRUNED)]
+    assert len(kept_cheap) >= 1 and kept_cheap["flops"].median() < asha["flops"].median()
+
+
+def test_a_prefilter_trains_the_best_of_k_samples_by_the_proxy_and_records_the_rest(made_up_table):
+    trials = replay(get_space("resnet_compact"), made_up_table, "random", trials=20, seed=2, prefilter="params:4")
+    trained, filtered = trials[trials["state"] == COMPLETE], trials[trials["state"] == FILTERED]
+    assert len(trained) == 20 and len(filtered) == 3 * 20 and set(trials["state"]) == {COMPLETE, FILTERED}
+    for _, drawn in trials.groupby(trials["number"] // 4):  # the 4 samples drawn together: the largest is trained
+        best = drawn[drawn["state"] == COMPLETE]
+        assert len(best) == 1 and best["params"].iloc[0] == drawn["params"].max()
+        others = drawn[drawn["state"] == FILTERED]["failure_reason"]
+        assert others.str.fullmatch(rf"prefiltered out: params \S+, the best of 4 {best['params'].iloc[0]:.6g}").all()
+    plain = replay(get_space("resnet_compact"), made_up_table, "random", trials=20, seed=2)
+    assert trained["params"].median() > plain["params"].median()
+
+
+@pytest.mark.parametrize("text, message", [("synflo:4", "unknown proxy 'synflo'"), ("synflow", "count of at least 2"),
+                                           ("naswot:1", "count of at least 2")])
+def test_a_bad_prefilter_is_one_line_naming_the_setting(made_up_table, text, message):
+    with pytest.raises(SettingError, match=f"^prefilter: .*{message}"):
+        replay(get_space("resnet_compact"), made_up_table, "random", trials=2, prefilter=text)

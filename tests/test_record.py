@@ -15,6 +15,7 @@ from nasbench.record import (
     records_frame,
     state_counts,
     trained,
+    trained_rows,
     upgrade,
 )
 
@@ -27,8 +28,8 @@ def test_the_record_fields_are_the_table_columns_with_their_dtypes():
     assert records_frame([]).shape == (0, len(COLUMNS))
 
 
-def test_a_state_outside_the_four_is_refused():
-    assert STATES == ("COMPLETE", "PRUNED", "FAIL", "INFEASIBLE")
+def test_a_state_outside_the_five_is_refused():
+    assert STATES == ("COMPLETE", "PRUNED", "FAIL", "INFEASIBLE", "REPEAT", "FILTERED")
     with pytest.raises(ValueError, match="'DONE' is not one of COMPLETE, PRUNED, FAIL, INFEASIBLE"):
         TrialRecord(state="DONE")
 
@@ -40,11 +41,16 @@ def test_from_mapping_ignores_foreign_keys_and_none():
 
 
 def test_counts_and_their_words():
-    frame = records_frame([TrialRecord(state=s) for s in ["COMPLETE"] * 22 + ["PRUNED"] * 2 + ["INFEASIBLE"] * 7])
+    states = ["COMPLETE"] * 22 + ["PRUNED"] * 2 + ["INFEASIBLE"] * 7 + ["REPEAT"] * 3 + ["FILTERED"] * 4
+    frame = records_frame([TrialRecord(state=s) for s in states])
     counts = state_counts(frame)
-    assert counts == {"COMPLETE": 22, "PRUNED": 2, "FAIL": 0, "INFEASIBLE": 7} and trained(counts) == 24
-    assert describe_counts(counts) == ("24 trials trained: 22 complete, 2 pruned (stopped early); "
-                                       "7 samples over budget (not trained)")
+    assert counts == {"COMPLETE": 22, "PRUNED": 2, "FAIL": 0, "INFEASIBLE": 7, "REPEAT": 3, "FILTERED": 4}
+    assert trained(counts) == 24
+    assert len(trained_rows(frame)) == 24 and set(trained_rows(frame)["state"]) == {"COMPLETE", "PRUNED"}
+    assert describe_counts(counts) == ("24 trials trained: 22 complete, 2 pruned (stopped early); samples: 7 over "
+                                       "budget (not trained), 3 repeats of a trained genome (not trained again), 4 "
+                                       "prefiltered out by a proxy (not trained)")
+    assert describe_counts({"COMPLETE": 2}) == "2 trials trained: 2 complete"
 
 
 def test_tables_of_older_runs_are_upgraded():

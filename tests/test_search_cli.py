@@ -90,7 +90,7 @@ def test_the_summary_shows_what_differs_and_formats_numbers_alike(capsys, tmp_pa
     table = records_frame(rows)
     search.print_summary(types.SimpleNamespace(front=table.iloc[:2], trials=table, run_dir=tmp_path))
     out = capsys.readouterr().out
-    assert "2 trials trained: 2 complete; 1 samples over budget (not trained)" in out
+    assert "2 trials trained: 2 complete; samples: 1 over budget (not trained)" in out
     assert " 5,540 " in out and " 32,660 " in out and "41,000,000" in out and "e+0" not in out
     assert zoo.get("resnet20").key() in out and "|...|body:" in out
     long = zoo.get("resnet56").to_str()

@@ -17,6 +17,7 @@ from nasbench.analysis.strategies import (
     value_at,
     wilcoxon_p,
 )
+from nasbench.search.moasha import MoAshaRule, promotion_order
 from nasbench.tabular.replay import AshaRule
 
 
@@ -99,5 +100,26 @@ def test_regret_is_against_the_best_mean_validation_accuracy():
 def test_asha_stops_below_the_median_of_its_rung():
     rule = AshaRule(max_t=4)
     assert list(rule.rungs) == [1, 2, 4]
-    assert [rule.stops(1, a) for a in (0.5, 0.4, 0.6, 0.45)] == [False, True, False, True]
-    assert rule.rungs[1] == [0.5, 0.4, 0.6, 0.45] and not rule.stops(3, 0.0)
+    assert [rule.stops(1, {"accuracy": a}) for a in (0.5, 0.4, 0.6, 0.45)] == [False, True, False, True]
+    assert rule.rungs[1] == [0.5, 0.4, 0.6, 0.45] and not rule.stops(3, {"accuracy": 0.0})
+
+
+def test_moasha_promotes_by_front_then_crowding_and_keeps_cheap_weak_trials():
+    rule = MoAshaRule({"accuracy": "max", "flops": "min"}, max_t=4)
+    assert list(rule.rungs) == [1, 2]  # no rung at max_t: a trial there is finished anyway
+    reports = [(0.5, 100), (0.4, 200), (0.3, 10), (0.6, 300), (0.35, 150), (0.2, 5), (0.45, 120)]
+    stops = [rule.stops(1, {"accuracy": a, "flops": f}) for a, f in reports]
+    # 1st: alone; 2nd: dominated by the 1st (rank 1 of 2); 3rd: the cheapest, an extreme of the front, so it goes on
+    # (ASHA's accuracy rule would stop it: 0.3 is below the median); 4th: the most accurate, an extreme; 5th:
+    # dominated by (0.5, 100); 6th: 6 points keep 3 and the front has 4, but the cheapest is an extreme (infinite
+    # crowding distance); 7th: dominated by (0.5, 100)
+    assert stops == [False, True, False, False, True, False, True]
+    assert not rule.stops(1, {"accuracy": 1.0, "flops": 1.0}) and rule.stops(1, {"accuracy": float("nan"),
+                                                                              "flops": 1.0})
+    assert len(rule.rungs[1]) == 8 and not rule.stops(3, {"accuracy": 0.0, "flops": 1e9})
+
+
+def test_promotion_order_is_rank_then_crowding():
+    points = np.array([[0.0, 3.0], [1.0, 2.0], [3.0, 0.0], [2.0, 2.5], [1.5, 1.5]])  # minimised
+    # front: rows 0, 1, 2, 4 (row 3 is dominated by row 1); its extremes 0 and 2 first, the dominated row last
+    assert promotion_order(points).tolist()[:2] == [0, 2] and promotion_order(points)[-1] == 3

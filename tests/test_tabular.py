@@ -3,6 +3,8 @@ retraining, lookups refused in one line, and a search over the table through Ray
 in-process replay."""
 import dataclasses
 import math
+import os
+import re
 
 import pandas as pd
 import pyarrow.parquet as pq
@@ -13,8 +15,9 @@ from nasbench.blocks.residual import BasicGene
 from nasbench.data import load_dataset
 from nasbench.errors import SettingError
 from nasbench.genome import Genome, Stage
-from nasbench.record import COMPLETE, PRUNED
+from nasbench.record import COMPLETE, PRUNED, REPEAT
 from nasbench.search import run_search
+from nasbench.search.lock import table_lock
 from nasbench.space import Categorical, SearchSpace
 from nasbench.tabular import Table, TableError, TableRow, replay
 from nasbench.tabular.build import tabulate
@@ -133,6 +136,16 @@ def test_a_table_built_under_other_settings_is_not_extended(built, tmp_path):
     assert path.read_bytes() == before
 
 
+
+def test_a_table_being_built_by_another_process_is_left_alone(built, tmp_path):
+    _, path = built
+    before = path.read_bytes()
+    busy = rf"^{re.escape(str(path))} is being built by pid {os.getpid()} on "
+    with table_lock(path), pytest.raises(SettingError, match=busy):
+        build(path, seeds=3)  # would add a third seed to every member
+    assert path.read_bytes() == before and read_manifest(path)["seeds"] == [0, 1]
+    assert build(path).added == 0  # the lock is gone with its holder
+
 # ---- lookups ---------------------------------------------------------------------------------------------------
 def test_lookups_of_genomes_outside_the_table_are_one_line_errors(built, tmp_path):
     _, path = built
@@ -178,19 +191,32 @@ def test_a_search_over_the_table_through_ray_gives_the_trials_of_the_in_process_
     in_process = replay(TinySpace(), path, sampler=sampler, trials=10, seed=5, max_flops=None)
     through_ray = outcome.trials.sort_values("number").reset_index(drop=True)
     pd.testing.assert_frame_equal(through_ray[COMPARED], in_process[COMPARED])
-    assert set(through_ray["state"]) == {COMPLETE} and len(outcome.front) >= 1
+    trained = through_ray[through_ray["state"] == COMPLETE]  # 10 asked of 8 members: each once, then repeats
+    assert set(through_ray["state"]) <= {COMPLETE, REPEAT} and len(trained) == 8 and trained["key"].is_unique
+    assert len(outcome.front) >= 1
     rows = {(r.key, r.seed): r for r in read_rows(path)}
-    for _, trial in through_ray.iterrows():  # each trial is one seed's recorded training, its time simulated
+    for _, trial in trained.iterrows():  # each trial is one seed's recorded training, its time simulated
         recorded = [r for (key, _), r in rows.items() if key == trial["key"]]
         assert any((r.val_accuracy[-1], r.test_accuracy[-1], r.time_s[-1]) ==
                    (trial["accuracy"], trial["test_accuracy"], trial["wall_time_s"]) for r in recorded)
 
 
-def test_asha_prunes_on_the_recorded_curves(built, tmp_path):
+@pytest.mark.parametrize("scheduler", ["asha", "moasha"])
+def test_early_stopping_prunes_on_the_recorded_curves_as_the_replay_does(built, tmp_path, scheduler):
     _, path = built
-    trials = search_over(path, tmp_path, scheduler="asha", trials=8).trials
-    assert set(trials["state"]) <= {COMPLETE, PRUNED} and (trials["state"] == PRUNED).any()
+    trials = search_over(path, tmp_path, scheduler=scheduler, trials=8).trials
+    assert set(trials["state"]) <= {COMPLETE, PRUNED, REPEAT} and (trials["state"] == PRUNED).any()
     assert (trials.loc[trials["state"] == PRUNED, "epochs"] == 1).all()
+    in_process = replay(TinySpace(), path, sampler="random", trials=8, seed=0, max_flops=None, scheduler=scheduler)
+    pd.testing.assert_frame_equal(trials.sort_values("number").reset_index(drop=True)[COMPARED], in_process[COMPARED])
+
+
+def test_a_prefiltered_search_through_ray_gives_the_trials_of_the_in_process_replay(built, tmp_path):
+    _, path = built
+    trials = search_over(path, tmp_path, trials=3, prefilter="params:2").trials.sort_values("number")
+    in_process = replay(TinySpace(), path, sampler="random", trials=3, seed=0, max_flops=None, prefilter="params:2")
+    pd.testing.assert_frame_equal(trials.reset_index(drop=True)[COMPARED], in_process[COMPARED])
+    assert (trials["state"] == COMPLETE).sum() == 3 and (trials["state"] == "FILTERED").sum() >= 3
 
 
 def test_a_search_must_use_the_tables_space_data_and_training(built, tmp_path):

@@ -58,8 +58,8 @@ def describe_reference(reference: Mapping[str, float], objectives: Mapping[str, 
 
 
 def describe_trials(summary: pd.DataFrame) -> dict[str, str]:
-    """Run id -> its trials by state in the words of the run's own summary ('24 trials trained: 24 complete; 7
-    samples over budget (not trained)'), from `compare`'s count columns."""
+    """Run id -> its trials by state in the words of the run's own summary ('24 trials trained: 24 complete;
+    samples: 7 over budget (not trained)'), from `compare`'s count columns."""
     return {str(run_id): describe_counts({state: int(row[column]) for state, column in COUNT_COLUMNS.items()})
             for run_id, row in summary.iterrows()}
 

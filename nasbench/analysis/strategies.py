@@ -2,8 +2,8 @@
 tests against a baseline, and the single-objective regret view of NAS-Bench-201.
 
 Inputs are trials tables (`nasbench.record.TrialRecord` rows) of runs labelled by `sampler` and `seed` columns;
-INFEASIBLE samples (never trained) take no trial and no time. Time is the simulated training time: the sum of the
-trained trials' `wall_time_s` (a trial stopped early counts the epochs it ran)."""
+Samples never trained (INFEASIBLE, REPEAT, FILTERED) take no trial and no time. Time is the simulated training time: the
+sum of the trained trials' `wall_time_s` (a trial stopped early counts the epochs it ran)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -13,7 +13,7 @@ import pandas as pd
 from scipy import stats
 
 from nasbench.analysis.fronts import hypervolume_over_trials
-from nasbench.record import COMPLETE, INFEASIBLE
+from nasbench.record import COMPLETE, trained_rows
 
 CONFIDENCE = 0.95
 RESAMPLES = 2000
@@ -23,7 +23,7 @@ def anytime_hypervolume(trials: pd.DataFrame, objectives: Mapping[str, str],
                         reference: Mapping[str, float]) -> pd.DataFrame:
     """One row per trained trial of one run, in order: `trials` (n so far), `time_s` (simulated time so far) and
     the `hypervolume` of the front of the COMPLETE ones so far."""
-    trained = trials[trials["state"] != INFEASIBLE].sort_values("number", kind="stable")
+    trained = trained_rows(trials).sort_values("number", kind="stable")
     curve = hypervolume_over_trials(trained, objectives, reference, complete_only=True)
     curve["time_s"] = trained["wall_time_s"].fillna(0.0).cumsum().to_numpy()
     return curve[["trials", "time_s", "hypervolume"]]

@@ -18,7 +18,7 @@ from ray import tune
 
 from nasbench.analysis.fronts import nondominated
 from nasbench.objectives import as_columns
-from nasbench.record import COMPLETE, INFEASIBLE, STATE_WORDS, STATES, TrialRecord, trained, upgrade_record
+from nasbench.record import COMPLETE, STATES, TrialRecord, trained, untrained_words, upgrade_record
 from nasbench.search.results import finished_trials, trial_record, trials_frame, write_outputs
 
 OUTPUTS_EVERY_S = 1.0  # tables rewritten at most this often while a search runs,
@@ -86,10 +86,10 @@ class Progress(tune.Callback):
         counts = self._tally.counts
         detail = (f"acc {last.accuracy:.3f} flops {last.flops:.3g}" if last.state == COMPLETE
                   else last.failure_reason[:60])
-        over = counts[INFEASIBLE]
+        untrained = untrained_words(counts)
         self._log(f"[{trained(counts)}/{self._settings.trials}] #{last.number} {last.state:8s} "
                   f"{detail} | best acc {self._tally.best:.3f} | front {len(self._tally.front)}"
-                  + (f" | {over} {STATE_WORDS[INFEASIBLE]}" if over else ""))
+                  + (f" | {untrained}" if untrained else ""))
 
     def _write_if_due(self) -> None:
         start = time.monotonic()

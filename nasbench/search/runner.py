@@ -230,6 +230,9 @@ def _fit(settings: SearchSettings, run_dir: Path, study: optuna.Study, storage: 
     interrupted = done < settings.trials and not searcher.sample_cap_reached
     if interrupted:
         log(f"interrupted after {done} of {settings.trials} trials")
+    elif done < settings.trials:
+        log(f"stopped after {done} of {settings.trials} trials: the sampler's last samples held no genome to train "
+            "(all over budget, or repeats of trained genomes; --allow-repeats trains repeats)")
     return interrupted
 
 
@@ -254,6 +257,7 @@ def _tuner(settings: SearchSettings, run_dir: Path, study: optuna.Study, storage
 
     from nasbench.replay_worker import Replay, ReplayTrainable
     from nasbench.search.durable import FlushOnTrialStart
+    from nasbench.search.moasha import MoAshaScheduler
     from nasbench.search.progress import Progress
     from nasbench.search.searcher import study_searcher
     from nasbench.search.trial import TrialContext, run_trial
@@ -263,9 +267,13 @@ def _tuner(settings: SearchSettings, run_dir: Path, study: optuna.Study, storage
     name = f"tune-{len(study.trials)}"  # one Ray experiment per start or resume of the run
     zoo_keys = {g.key(): name for name, g in members.items()}
     searcher = study_searcher(settings, study, storage, space, zoo_keys, n_trials)
-    scheduler = (ASHAScheduler(time_attr="epochs", metric="accuracy", mode="max", max_t=settings.epochs,
-                               grace_period=1, reduction_factor=2)
-                 if settings.scheduler == "asha" else FIFOScheduler())
+    schedulers = {
+        "fifo": FIFOScheduler,
+        "asha": lambda: ASHAScheduler(time_attr="epochs", metric="accuracy", mode="max", max_t=settings.epochs,
+                                      grace_period=1, reduction_factor=2),
+        "moasha": lambda: MoAshaScheduler(settings.directions, max_t=settings.epochs, grace_period=1,
+                                          reduction_factor=2)}
+    scheduler = schedulers[settings.scheduler]()
     if settings.benchmark:
         replay = Replay(open_benchmark(settings).index, settings.seed, settings.epochs,
                         "latency" in settings.objectives, zoo_keys)

@@ -6,6 +6,7 @@ never leak onto the front; over-budget samples are INFEASIBLE and never become R
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import threading
 from collections.abc import Callable
@@ -14,18 +15,23 @@ import optuna
 from optuna.trial import TrialState
 from ray.tune.search import Searcher
 
+from nasbench.data import load_dataset
 from nasbench.genome import Genome
 from nasbench.objectives import COLUMNS
-from nasbench.record import COMPLETE, FAIL, INFEASIBLE, PRUNED, TrialRecord
+from nasbench.proxies import Prefilter
+from nasbench.record import COMPLETE, FAIL, FILTERED, INFEASIBLE, PRUNED, REPEAT, TrialRecord
 from nasbench.search.controller import ReinforceSampler
 from nasbench.search.evolution import RegularizedEvolutionSampler
+from nasbench.search.results import trial_record
 from nasbench.search.settings import SearchSettings
 from nasbench.search.trial import genome_record
 from nasbench.space import SearchSpace
 
 OPTUNA_STATES = {COMPLETE: TrialState.COMPLETE, PRUNED: TrialState.PRUNED, FAIL: TrialState.FAIL,
-                 INFEASIBLE: TrialState.FAIL}  # samplers learn nothing from an over-budget sample but its constraints
-MAX_SAMPLES_PER_TRIAL = 20  # over-budget samples are drawn again, up to this many per trial asked for
+                 INFEASIBLE: TrialState.FAIL,  # samplers learn nothing from an over-budget sample but its constraints
+                 REPEAT: TrialState.COMPLETE,  # samplers see a repeat as the result it repeats
+                 FILTERED: TrialState.PRUNED}  # samplers treat a prefiltered sample as one stopped early
+MAX_SAMPLES_PER_TRIAL = 20  # over-budget samples and repeats are drawn again, up to this many per trial asked for
 
 
 def make_sampler(name: str, seed: int, grid: dict[str, list] | None = None) -> optuna.samplers.BaseSampler:
@@ -33,8 +39,8 @@ def make_sampler(name: str, seed: int, grid: dict[str, list] | None = None) -> o
     `grid` (parameter -> values) is the grid sampler's."""
     if name == "nsga2":
         return PicklableNSGAIISampler(seed=seed, population_size=8)
-    if name == "tpe":
-        return optuna.samplers.TPESampler(seed=seed, multivariate=True, n_startup_trials=8)
+    if name == "tpe":  # settings chosen on the shipped table (BENCHMARKS.md, search_quality.py)
+        return optuna.samplers.TPESampler(seed=seed, multivariate=True, n_startup_trials=12, n_ei_candidates=64)
     if name == "random":
         return optuna.samplers.RandomSampler(seed=seed)
     if name == "gp":
@@ -94,28 +100,68 @@ def store_record(trial: optuna.Trial, record: TrialRecord) -> None:
 
 class StudySearcher(Searcher):
     """Suggests genomes sampled from `study` by `space` until `trials` within-budget genomes were handed to Ray
-    (over-budget samples are told to the study as INFEASIBLE and sampled again), or `max_samples` samples in all."""
+    (over-budget samples are told to the study as INFEASIBLE and sampled again), or `max_samples` samples in all.
+
+    Unless `allow_repeats`, a sample of a genome the study already trained to COMPLETE is not trained again: it is
+    told to the study as a REPEAT carrying that trial's results (the sampler learns them once more, as from a
+    retraining) and another genome is sampled. Genomes in flight, pruned or failed may be sampled and trained again.
+    """
 
     def __init__(self, study: optuna.Study, space: SearchSpace, objectives: dict[str, str], epochs: int, trials: int,
-                 max_samples: int, describe: Callable[[Genome], dict]):
+                 max_samples: int, describe: Callable[[Genome], dict], allow_repeats: bool = False,
+                 prefilter: Prefilter | None = None):
         super().__init__()
         self._study, self._space, self._objectives, self._epochs = study, space, objectives, epochs
         self._trials, self._max_samples, self._describe = trials, max_samples, describe
         self._running: dict[str, optuna.Trial] = {}
         self._handed = self._sampled = 0
+        self._trained = {} if allow_repeats else trained_genomes(study)
+        self._allow_repeats, self._prefilter = allow_repeats, prefilter
         self.storage_error: str | None = None  # why the study could not be written; the search then stops
 
     def suggest(self, trial_id: str) -> dict | str | None:
         """A within-budget genome as `{"genome": <json>, "trial_index": <Optuna number>}`, or FINISHED."""
         if self._handed >= self._trials or self.storage_error:
             return Searcher.FINISHED
-        found = self._space.sample_within_budget(self._ask, self._reject, self._max_samples - self._sampled)
+        found = self._new_sample() if self._prefilter is None else self._prefiltered_sample(self._prefilter)
         if found is None:
             return Searcher.FINISHED
         trial, genome = found
         self._handed += 1
         self._running[trial_id] = trial
         return {"genome": genome.to_json(), "trial_index": trial.number}
+
+    def _new_sample(self) -> tuple[optuna.Trial, Genome] | None:
+        """The next within-budget sample that is not a repeat (repeats are told as REPEAT on the way)."""
+        while True:
+            found = self._space.sample_within_budget(self._ask, self._reject, self._max_samples - self._sampled)
+            if found is None or self.storage_error:
+                return None
+            trial, genome = found
+            earlier = self._trained.get(genome.key())
+            if earlier is None:
+                return found
+            self._tell(trial, dataclasses.replace(earlier[0], state=REPEAT, trial_id="", node_id="",
+                                                  wall_time_s=math.nan,
+                                                  failure_reason=f"repeat of trial #{earlier[0].number}"),
+                       earlier[1])
+
+    def _prefiltered_sample(self, prefilter: Prefilter) -> tuple[optuna.Trial, Genome] | None:
+        """The best of `prefilter.count` new samples by the proxy; the others are told as FILTERED with their
+        score."""
+        candidates = []
+        while len(candidates) < prefilter.count and (found := self._new_sample()) is not None:
+            candidates.append((*found, prefilter(found[1])))
+        if not candidates:
+            return None
+        best = max(range(len(candidates)), key=lambda i: (candidates[i][2], -i))  # ties: the first drawn
+        for index, (trial, genome, score) in enumerate(candidates):
+            if index != best:
+                reason = (f"prefiltered out: {prefilter.name} {score:.6g}, the best of {len(candidates)} "
+                          f"{candidates[best][2]:.6g}")
+                self._tell(trial, TrialRecord.from_mapping(self._describe(genome), state=FILTERED,
+                                                           failure_reason=reason))
+        return candidates[best][:2]
 
     @property
     def sample_cap_reached(self) -> bool:
@@ -130,6 +176,8 @@ class StudySearcher(Searcher):
         record = TrialRecord.from_mapping(result or {}, state=state, failure_reason=reason, trial_id=trial_id)
         values = [result[COLUMNS[o]] for o in self._objectives] if state == COMPLETE else None
         self._tell(trial, record, values)
+        if values is not None and not self._allow_repeats:
+            self._trained.setdefault(record.key, (dataclasses.replace(record, number=trial.number), values))
 
     def _ask(self) -> optuna.Trial:
         self._sampled += 1
@@ -167,4 +215,23 @@ def study_searcher(settings: SearchSettings, study: optuna.Study, storage: optun
         max_samples = min(max_samples, space.grid_size() - len(visited) + queued)
     sampled = optuna.load_study(study_name=study.study_name, storage=storage, sampler=sampler)
     return StudySearcher(sampled, space, settings.directions, settings.epochs, n_trials, max_samples,
-                         describe=lambda genome: genome_record(genome, zoo_keys))
+                         describe=lambda genome: genome_record(genome, zoo_keys), allow_repeats=settings.allow_repeats,
+                         prefilter=prefilter(settings))
+
+
+def prefilter(settings: SearchSettings) -> Prefilter | None:
+    """The search's `--prefilter`, scoring on a minibatch of its dataset (None without one)."""
+    if settings.prefilter is None:
+        return None
+    return Prefilter(settings.prefilter, lambda: load_dataset(settings.dataset, settings.data_dir, settings.resolution,
+                                                              seed=settings.seed, limit=settings.limit), settings.seed)
+
+
+def trained_genomes(study: optuna.Study) -> dict[str, tuple[TrialRecord, list[float]]]:
+    """Genome key -> the record and objective values of the first trial that trained it to COMPLETE."""
+    found: dict[str, tuple[TrialRecord, list[float]]] = {}
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+        record = trial_record(trial, "")
+        if record.state == COMPLETE and record.key:
+            found.setdefault(record.key, (record, list(trial.values)))
+    return found

@@ -11,10 +11,11 @@ from nasbench.config import setting
 from nasbench.data import DATASETS_HELP
 from nasbench.errors import SettingError
 from nasbench.objectives import OBJECTIVES
+from nasbench.proxies import parse_prefilter
 from nasbench.train import TrainConfig
 
 SAMPLERS = ("nsga2", "tpe", "random", "gp", "grid", "rea", "reinforce")
-SCHEDULERS = ("fifo", "asha")
+SCHEDULERS = ("fifo", "asha", "moasha")
 # max_flops="auto": budgets that keep a default run laptop-sized (the digit sets at 16x16, the others at their 28x28 and
 # 32x32); imagefolder's images may be any size, so it has none, and the run says so when it starts
 DEFAULT_MAX_FLOPS = {"digits": 2e7, "distorted_digits": 2e7, "mnist": 6e7, "fashion_mnist": 6e7, "cifar10": 8e7,
@@ -35,11 +36,14 @@ class SearchSettings:
     trials: int = setting(24, "trials to train (over-budget samples are not counted)")
     epochs: int = setting(4, "training epochs per trial")
     seed: int = setting(0, "seed of the sampler, the data splits and the training")
-    sampler: str = setting("nsga2", "Optuna sampler; grid: every point of a space without conditional or "
-                                    "continuous parameters (compound, lecture), at most one trial each; rea: "
-                                    "regularized evolution (population 20, tournament 5); reinforce: a "
-                                    "policy-gradient controller (Zoph & Le)")
-    scheduler: str = setting("fifo", "asha stops weak trials early (recorded as PRUNED, never on the front)")
+    sampler: str = setting("tpe", "Optuna sampler; tpe: multivariate, multi-objective TPE (12 random trials "
+                                  "first); nsga2: NSGA-II (population 8); grid: every point of a space without "
+                                  "conditional or continuous parameters (compound, lecture), at most one trial each; "
+                                  "rea: regularized evolution (population 20, tournament 5); reinforce: a "
+                                  "policy-gradient controller (Zoph & Le)")
+    scheduler: str = setting("fifo", "asha stops trials of low accuracy early; moasha (multi-objective ASHA) stops "
+                                     "those far from the front of all objectives at each rung; stopped trials are "
+                                     "recorded as PRUNED, never on the front")
     cpus_per_trial: float = setting(1.0, "CPUs per trial")
     gpus_per_trial: float = setting(0.0, "GPUs per trial; fractions share a GPU between trials")
     concurrency: int = setting(0, "trials at once (0: as many as the cluster's CPUs and GPUs allow; one at a time "
@@ -53,6 +57,14 @@ class SearchSettings:
                                                     "none = no budget")
     max_params: float | None = setting(None, "parameter budget (as the FLOP budget)")
     seed_zoo: bool = setting(False, "evaluate the family's canonical architectures first")
+    prefilter: str | None = setting(None, "PROXY:K, e.g. synflow:8: score K samples with a zero-cost proxy "
+                                          "(synflow, naswot, snip, grad_norm, fisher, flops, params) on one "
+                                          "minibatch at initialisation and train only the best; the other K-1 are "
+                                          "recorded as FILTERED with their score, not trained")
+    allow_repeats: bool = setting(False, "train a genome again when the sampler proposes one this run already "
+                                         "trained (another seed's measurement); by default such a repeat is "
+                                         "recorded as REPEAT with the earlier results, not trained, and another "
+                                         "genome is sampled")
     benchmark: str | None = setting(None, "a tabular benchmark (python -m runners.tabulate) to search: each trial "
                                           "looks its genome up and replays one seed's recorded curve instead of "
                                           "training; space, data and training settings are the table's")
@@ -93,6 +105,11 @@ class SearchSettings:
         for ok, name, message in checks:
             if not ok:
                 raise SettingError(f"{name} {message} (got {getattr(self, name)!r})", name)
+        if self.prefilter is not None:
+            try:
+                parse_prefilter(self.prefilter)
+            except ValueError as exc:
+                raise SettingError(f"prefilter: {exc}", "prefilter") from None
 
     @property
     def directions(self) -> dict[str, str]:

@@ -13,9 +13,12 @@ from pathlib import Path
 
 from ray import tune
 
+from nasbench.atomic import writable_folder
 from nasbench.data import load_dataset
 from nasbench.errors import SettingError
+from nasbench.genome import Genome
 from nasbench.search import cluster
+from nasbench.search.lock import table_lock
 from nasbench.search.runner import dataset_info, package_versions
 from nasbench.space import SearchSpace
 from nasbench.tabular.members import plan_members
@@ -48,10 +51,9 @@ class BuildOutcome:
 def tabulate(settings: TabulateSettings, space: SearchSpace, command: str = "", log: Log | None = None,
              callbacks: tuple = ()) -> BuildOutcome:
     """Train every planned (member, seed) of `space` that `settings.out_path` does not hold yet, and write the table
-    and its manifest. SettingError when the file is a table built under other training settings."""
+    and its manifest. SettingError when the file is a table built under other training settings, or is being built by
+    another process."""
     log = log or print
-    start = time.perf_counter()
-    started = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     settings = dataclasses.replace(settings, space=space.name)
     dataset = load_dataset(settings.dataset, settings.data_dir, settings.resolution, seed=settings.seed,
                            limit=settings.limit)
@@ -59,6 +61,15 @@ def tabulate(settings: TabulateSettings, space: SearchSpace, command: str = "", 
                             max_params=settings.max_params)
     members = plan_members(space, settings.members, settings.seed)
     path = Path(settings.out_path).resolve()
+    with table_lock(writable_folder(path.parent) / path.name):
+        return _build(settings, space, members, dataset_info(dataset), path, command, log, callbacks)
+
+
+def _build(settings: TabulateSettings, space: SearchSpace, members: list[Genome], dataset: dict, path: Path,
+           command: str, log: Log, callbacks: tuple) -> BuildOutcome:
+    """The build itself, run while this process holds the table's lock."""
+    start = time.perf_counter()
+    started = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     previous = _previous_build(path, settings)
     rows = {(r.key, r.seed): r for r in (read_rows(path) if path.exists() else [])}
     jobs = tuple((genome.to_json(), seed) for seed in range(settings.seeds) for genome in members
@@ -66,7 +77,7 @@ def tabulate(settings: TabulateSettings, space: SearchSpace, command: str = "", 
     manifest = {"format": FORMAT, "space": space.name,
                 "input": {"in_chans": space.in_chans, "resolution": space.resolution,
                           "num_classes": space.num_classes},
-                "dataset": dataset_info(dataset), "settings": settings.training(),
+                "dataset": dataset, "settings": settings.training(),
                 "seeds": sorted(set(previous.get("seeds", [])) | set(range(settings.seeds))),
                 "members": max(previous.get("members", 0), len(members)), "versions": package_versions(),
                 "builds": previous.get("builds", [])}

@@ -38,14 +38,15 @@ class CompareSettings:
     trials: int = setting(200, "trials per run (over-budget samples are not counted)")
     objectives: tuple[str, ...] = shared("objectives")
     scheduler: str = shared("scheduler")
+    prefilter: str | None = shared("prefilter")
     max_flops: float | str | None = shared("max_flops")
     max_params: float | None = shared("max_params")
     results_dir: str = setting("results/compare", "a new folder <date>-<time>-<hex> is made here for the outputs")
 
     def search(self) -> dict:
         """The search settings each replayed run takes (the rest come from the table)."""
-        return {"objectives": self.objectives, "scheduler": self.scheduler, "max_flops": self.max_flops,
-                "max_params": self.max_params}
+        return {"objectives": self.objectives, "scheduler": self.scheduler, "prefilter": self.prefilter,
+                "max_flops": self.max_flops, "max_params": self.max_params}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,7 +103,7 @@ def compare_samplers(space: SearchSpace, table: Table, samplers: Sequence[str], 
     runs_frame, curves_frame = pd.concat(runs, ignore_index=True), pd.concat(curves, ignore_index=True)
     return Comparison(
         settings={"samplers": list(samplers), "seeds": seeds, "trials": trials, "table": str(table.path),
-                  "objectives": list(search.objectives), "scheduler": search.scheduler,
+                  "objectives": list(search.objectives), "scheduler": search.scheduler, "prefilter": search.prefilter,
                   "max_flops": search.flops_budget, "max_params": search.max_params},
         reference=reference, runs=runs_frame, curves=curves_frame, summary=final_table(curves_frame, BASELINE),
         regret=regret_table(runs_frame, members), bands=anytime_bands(curves_frame, trials))

@@ -1,7 +1,8 @@
 """A search replayed against a table in this process, without Ray: the searcher, sampler, budgets and records of a
 Ray search over the same table (`runners.search --benchmark`), so the same seed gives the same trials, in a
 fraction of the time. For many seeds of a strategy; trials run one at a time, to their last epoch or, with
-`scheduler="asha"`, until Ray Tune's ASHA rule (`AshaRule`, the search's settings) would stop them."""
+`scheduler="asha"`, until Ray Tune's ASHA rule (`AshaRule`, the search's settings) would stop them (with
+`scheduler="moasha"`, the rule of `nasbench.search.moasha`, as in a Ray search)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,6 +12,7 @@ import optuna
 import pandas as pd
 from ray.tune.search import Searcher
 
+from nasbench.search.moasha import MoAshaRule
 from nasbench.search.results import trials_frame
 from nasbench.search.searcher import study_searcher
 from nasbench.search.settings import SearchSettings
@@ -31,9 +33,9 @@ class AshaRule:
         count = int(np.log(max_t / grace_period) / np.log(reduction_factor) + 1)
         self.rungs: dict[int, list[float]] = {grace_period * reduction_factor ** k: [] for k in range(count)}
 
-    def stops(self, epoch: int, accuracy: float) -> bool:
-        """Whether a trial that reached `accuracy` after `epoch` epochs stops there (and records it)."""
-        recorded = self.rungs.get(epoch)
+    def stops(self, epoch: int, report: dict) -> bool:
+        """Whether a trial whose report after `epoch` epochs is `report` stops there (and records its accuracy)."""
+        recorded, accuracy = self.rungs.get(epoch), report["accuracy"]
         if recorded is None:
             return False
         stop = bool(recorded) and accuracy < np.nanpercentile(recorded, (1 - 1 / self.rf) * 100)
@@ -57,7 +59,7 @@ def replay(space: SearchSpace, table: Table | str | Path, sampler: str = "random
                                                              for d in search.directions.values()])
     searcher = study_searcher(search, study, storage, space, {}, trials)
     latency = "latency" in search.objectives
-    asha = AshaRule(search.epochs) if search.scheduler == "asha" else None
+    rule = stopping_rule(search)
     for index in range(trials):
         trial_id = f"replay_{index:05d}"
         config = searcher.suggest(trial_id)
@@ -66,13 +68,22 @@ def replay(space: SearchSpace, table: Table | str | Path, sampler: str = "random
         record, curves = table.find(config["genome"])
         curve = pick_curve(curves, search.seed, config["trial_index"])
         reports = replay_reports({**record, "zoo_name": ""}, curve, search.epochs, latency)
-        searcher.on_trial_complete(trial_id, _last_report(reports, asha))
+        searcher.on_trial_complete(trial_id, _last_report(reports, rule))
     return trials_frame(study, "replay")
 
 
-def _last_report(reports: list[dict], asha: AshaRule | None) -> dict:
-    """The report a trial ends on: its last, or the first at which `asha` stops it."""
-    for report in reports[:-1] if asha else ():
-        if asha.stops(report["epochs"], report["accuracy"]):
+def stopping_rule(search: SearchSettings) -> AshaRule | MoAshaRule | None:
+    """The early-stopping rule of the search's scheduler, as its Ray scheduler applies it (None for fifo)."""
+    if search.scheduler == "asha":
+        return AshaRule(search.epochs)
+    if search.scheduler == "moasha":
+        return MoAshaRule(search.directions, search.epochs)
+    return None
+
+
+def _last_report(reports: list[dict], rule: AshaRule | MoAshaRule | None) -> dict:
+    """The report a trial ends on: its last, or the first at which `rule` stops it."""
+    for report in reports[:-1] if rule else ():
+        if rule.stops(report["epochs"], report):
             return report
     return reports[-1]
