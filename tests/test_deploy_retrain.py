@@ -78,7 +78,7 @@ class KillWorkerOnce(tune.Callback):
 
 def test_a_killed_worker_is_restarted_from_its_last_checkpoint(tmp_path):
     killer = KillWorkerOnce()
-    settings = RetrainSettings(epochs=4, warmup_epochs=1, seeds=1, out=str(tmp_path / "retrain"))
+    settings = RetrainSettings(epochs=4, warmup_epochs=1, seeds=1, limit=480, out=str(tmp_path / "retrain"))
     outcome = retrain(settings, given_genome(Genome.from_str(GENOME), GENOME), log=lambda line: None,
                       callbacks=[killer])
     assert killer.killed == 0 and not outcome.interrupted
@@ -112,7 +112,8 @@ def settled_checkpoints(root: Path, quiet: float = 5.0, timeout: float = 120.0) 
 def test_a_retrain_killed_mid_training_resumes_from_its_last_checkpoints(tmp_path, capsys):
     out, epochs = tmp_path / "killed", 6
     command = [sys.executable, "-m", "runners.train", "--genome", GENOME, "--epochs", str(epochs), "--seeds", "2",
-               "--warmup-epochs", "1", "--out", str(out), "--address", ray.get_runtime_context().gcs_address]
+               "--warmup-epochs", "1", "--limit", "480", "--out", str(out), "--address",
+               ray.get_runtime_context().gcs_address]
     driver = subprocess.Popen(command, cwd=ROOT, start_new_session=True, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True)
     try:
