@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import os
 import secrets
 from collections.abc import Iterator
@@ -66,3 +67,11 @@ def _fresh_file(path: Path) -> Path:
             return tmp
         except FileExistsError:
             continue
+
+
+def read_json(path: Path, error: type[Exception]) -> object:
+    """The JSON document in the file `path`; `error` naming the file when it is not valid JSON."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise error(f"{path} is not valid JSON ({exc})") from None

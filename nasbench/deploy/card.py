@@ -89,7 +89,7 @@ def read_card(folder: str | Path) -> Card:
     try:
         fields = json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise CardError(f"{path}: not valid JSON ({exc})") from None
+        raise CardError(f"{path}: not valid JSON ({exc})") from None  # every card error starts "<card.json>: "
     return check_card(fields, path)
 
 

@@ -88,10 +88,7 @@ def _read_config(config_path: Path, **overrides) -> tuple[dict, SearchSettings]:
     """A run's config.json and its settings (with `overrides`); ValueError naming the file and what is wrong."""
     if not config_path.is_file():
         raise ValueError(f"{config_path.parent} is not a run folder (no config.json); pass results/<space>/<run-id>")
-    try:
-        config = json.loads(config_path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{config_path} is not valid JSON ({exc})") from None
+    config = atomic.read_json(config_path, ValueError)
     missing = [key for key in ("settings", "study_name", "optuna_storage") if not isinstance(config, dict)
                or not isinstance(config.get(key), dict if key == "settings" else str)]
     if missing:

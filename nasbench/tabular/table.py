@@ -90,10 +90,7 @@ def read_manifest(path: str | Path) -> dict:
     if not where.is_file():
         raise TableError(f"{where} is missing: every table needs its manifest (python -m runners.tabulate writes "
                          "both)")
-    try:
-        manifest = json.loads(where.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise TableError(f"{where} is not valid JSON ({exc})") from None
+    manifest = atomic.read_json(where, TableError)
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise TableError(f"{where} is not a manifest of format {FORMAT}; rebuild the table")
     return manifest
