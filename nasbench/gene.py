@@ -28,14 +28,17 @@ def gene_field(
     max: float | None = None,
     odd: bool = False,
     width: bool = False,
+    added: bool = False,
     doc: str = "",
 ) -> Any:
     """A gene field with its validation rules.
 
     alias: short name in the compact string form; choices: allowed values; min/max: inclusive bounds;
-    odd: integers (or each tuple item) must be odd; width: a channel count that width scaling multiplies.
+    odd: integers (or each tuple item) must be odd; width: a channel count that width scaling multiplies;
+    added: a field added after genomes were first stored, left out of the JSON form at its default so that those
+    genomes keep their content key.
     """
-    meta = dict(alias=alias, choices=choices, min=min, max=max, odd=odd, width=width, doc=doc)
+    meta = dict(alias=alias, choices=choices, min=min, max=max, odd=odd, width=width, added=added, doc=doc)
     return dataclasses.field(default=default, metadata=meta)
 
 
@@ -48,7 +51,13 @@ def _type_name(value: Any) -> str:
 
 
 def check_value(path: str, ftype: Any, value: Any, meta: dict) -> Any:
-    """Validate one field value against its declared type and rules; return it normalised."""
+    """Validate one field value against its declared type and rules; return it normalised.
+
+    A field type with `from_data(path, value)` is its own codec (nested genes: `nasbench.blocks.branch.Branches`);
+    it also provides `to_data()`, `to_text()`, `from_text(path, text)` and `scaled_width(factor)`.
+    """
+    if hasattr(ftype, "from_data"):
+        return ftype.from_data(path, value)
     if ftype is bool:
         if not isinstance(value, bool):
             raise GenomeError(path, f"{value!r} is a {_type_name(value)}, expected true or false")
@@ -142,9 +151,10 @@ class Gene:
         out = {}
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
-            if omit_defaults and value == f.default:
+            if value == f.default and (omit_defaults or f.metadata.get("added")):
                 continue
-            out[f.name] = list(value) if isinstance(value, tuple) else value
+            out[f.name] = value.to_data() if hasattr(value, "to_data") else list(value) if isinstance(value, tuple) \
+                else value
         return out
 
     def width_fields(self) -> list[str]:
@@ -153,6 +163,8 @@ class Gene:
 
 def format_value(value: Any) -> str:
     """One field value in the compact string form."""
+    if hasattr(value, "to_text"):
+        return value.to_text()
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, tuple):
@@ -164,6 +176,8 @@ def format_value(value: Any) -> str:
 
 def parse_value(path: str, ftype: Any, text: str) -> Any:
     """Inverse of `format_value` for a field of type `ftype`; GenomeError on malformed text."""
+    if hasattr(ftype, "from_text"):
+        return ftype.from_text(path, text)
     try:
         if ftype is bool:
             if text not in ("true", "false"):
@@ -200,7 +214,7 @@ def gene_fields_from_str(cls: type[Gene], body: str, path: str) -> dict:
         by_alias[f.name] = f.name
     types = cls.field_types()
     out: dict = {}
-    for part in filter(None, body.split(",")):
+    for part in filter(None, split_top(body, ",")):
         key, sep, text = part.partition("=")
         if not sep:
             raise GenomeError(path, f"{part!r} is not alias=value")
@@ -211,3 +225,24 @@ def gene_fields_from_str(cls: type[Gene], body: str, path: str) -> dict:
             raise GenomeError(_join(path, name), "given twice")
         out[name] = parse_value(_join(path, name), types[name], text)
     return out
+
+
+OPENING, CLOSING = "([", ")]"
+
+
+def split_top(text: str, sep: str) -> list[str]:
+    """`text` split at each `sep` outside brackets (nested genes' text keeps its commas); GenomeError when the
+    brackets do not balance."""
+    parts, depth, start = [], [], 0
+    for i, char in enumerate(text):
+        if char in OPENING:
+            depth.append(CLOSING[OPENING.index(char)])
+        elif char in CLOSING:
+            if not depth or depth.pop() != char:
+                raise GenomeError("", f"unbalanced {char!r} at character {i + 1} of {text[:60]!r}")
+        elif char == sep and not depth:
+            parts.append(text[start:i])
+            start = i + 1
+    if depth:
+        raise GenomeError("", f"{text[:60]!r} lacks a closing {depth[-1]!r}")
+    return parts + [text[start:]]

@@ -8,7 +8,7 @@ import re
 from typing import Any, ClassVar
 
 from nasbench.blocks import REGISTRY, BlockGene, Shape, Tally
-from nasbench.gene import Gene, GenomeError, check_value, gene_field, gene_fields_from_str, gene_to_str
+from nasbench.gene import Gene, GenomeError, check_value, gene_field, gene_fields_from_str, gene_to_str, split_top
 from nasbench.head import Head
 from nasbench.scaling.rules import scale_depth, scale_gene_width, scale_resolution
 
@@ -91,13 +91,13 @@ class Stage:
 
     @classmethod
     def from_str(cls, text: str, path: str) -> Stage:
-        match = re.fullmatch(r"([a-z0-9_]+)\(([^()]*)\)", text)
+        match = re.fullmatch(r"([a-z0-9_]+)\((.*)\)", text)
         if not match:
             raise GenomeError(path, f"{text!r} is not block(field=value,...)")
         name, body = match.groups()
         gene_cls = REGISTRY.get(name, f"{path}.block")
         depth, stride, rest = 1, 1, []
-        for part in filter(None, body.split(",")):
+        for part in filter(None, split_top(body, ",")):
             key, _, value = part.partition("=")
             if key in ("d", "s"):
                 try:
@@ -246,7 +246,7 @@ class Genome:
             if name in ("stem", "body"):
                 key = "stem" if name == "stem" else "stages"
                 data[key] = [Stage.from_str(part, f"{key}[{i}]").to_dict()
-                             for i, part in enumerate(filter(None, body.split("+")))]
+                             for i, part in enumerate(filter(None, split_top(body, "+")))]
             else:
                 gene_cls = Head if name == "head" else Scaling
                 data["head" if name == "head" else "scaling"] = gene_fields_from_str(gene_cls, body, name)

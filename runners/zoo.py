@@ -33,10 +33,10 @@ def genome_costs(genome: Genome, use_fvcore: bool) -> dict:
 
 
 def reference_params(ref: zoo.Reference, build_models: bool) -> int | None:
-    """The reference's parameter count: the paper's (None where it gives none), or, when `build_models`, that of
-    the torchvision/timm model built without weights on the meta device (None when not built)."""
+    """The reference's parameter count: the paper's stated figure as a number (None where it states none), or,
+    when `build_models`, that of the torchvision/timm model built without weights on the meta device."""
     if ref.source == "paper":
-        return ref.params
+        return zoo.stated_figure(ref.stated)[0] if ref.stated else None
     if not build_models:
         return None
     with torch.device("meta"):
@@ -44,20 +44,28 @@ def reference_params(ref: zoo.Reference, build_models: bool) -> int | None:
 
 
 def match(params: int, ref_params: int | None, ref: zoo.Reference) -> str:
-    """'exact', the difference ('+1,024'), 'n/a' (the paper gives no count) or NOT_BUILT."""
-    if ref_params is not None:
+    """Against a built model: 'exact', the difference ('+1,024') or NOT_BUILT. Against a paper's figure: the
+    difference in percent, 'within rounding' when the figure is ours rounded as the paper rounds; 'n/a' without one.
+    Only a built, independent implementation can make a count exact."""
+    if ref.source != "paper":
+        if ref_params is None:
+            return NOT_BUILT
         return "exact" if ref_params == params else f"{params - ref_params:+,d}"
-    return "n/a" if ref.source == "paper" else NOT_BUILT
+    if ref_params is None:
+        return "n/a"
+    value, step = zoo.stated_figure(ref.stated)
+    percent = f"{100 * (params - value) / value:+.1f} %"
+    return f"within rounding ({percent})" if 2 * abs(params - value) <= step else percent
 
 
 def zoo_row(entry: zoo.ZooEntry, use_fvcore: bool = False) -> dict:
-    """One table row: the genome's costs beside its reference's parameter count."""
+    """One table row: the genome's costs beside its reference's parameter count (for a paper, as stated)."""
     genome = entry.genome.resolved()
     row = {"name": entry.name, "family": entry.family, "in_chans": genome.in_chans,
            "resolution": genome.resolution, "num_classes": genome.num_classes, **genome_costs(genome, use_fvcore)}
     ref = entry.reference
     ref_params = reference_params(ref, build_models=use_fvcore)
-    return {**row, "reference": ref.label, "reference_params": ref_params,
+    return {**row, "reference": ref.label, "reference_params": ref_params, "reference_stated": ref.stated or None,
             "match": match(row["params"], ref_params, ref), "note": ref.note}
 
 
@@ -92,8 +100,9 @@ def _cells(row: dict) -> dict[str, str]:
              "params": f"{row['params']:,d}", "FLOPs": f"{row['flops']:,d}"}
     if "fvcore_agrees" in row:
         cells["fvcore"] = "same" if row["fvcore_agrees"] else "DIFFERS"
-    ref_params = row["reference_params"]
-    return {**cells, "ref params": "-" if ref_params is None else f"{ref_params:,d}", "match": row["match"],
+    ref_params, stated = row["reference_params"], row["reference_stated"]
+    shown = stated or ("-" if ref_params is None else f"{ref_params:,d}")
+    return {**cells, "ref params": shown, "match": row["match"],
             "reference": row["reference"]}
 
 
@@ -113,6 +122,9 @@ def _footer(rows: list[dict]) -> list[str]:
     if any(r["match"] == NOT_BUILT for r in rows):
         lines.append(f"{NOT_BUILT}: torchvision/timm references are built (no weights) and counted only with --fvcore; "
                      "tests/test_zoo.py checks that each equals params exactly.")
+    if any(r["reference_stated"] for r in rows):
+        lines.append("ref params of a paper: its figure as stated; 'within rounding' when ours rounds to it at its "
+                     "precision. Only a built torchvision/timm model can make a count 'exact'.")
     checked = [r for r in rows if "fvcore_agrees" in r]
     if checked:
         differing = [r["name"] for r in checked if not r["fvcore_agrees"]]

@@ -2,18 +2,22 @@
 
 `get_space(name, in_chans=..., resolution=..., num_classes=..., max_flops=None, max_params=None)` returns a
 `SearchSpace` adapted to one input; `list_spaces()` names them. Adding a family = one module here defining a
-`SearchSpace` subclass with a `name`; it is discovered automatically.
+`SearchSpace` subclass with a `name`; it is discovered automatically. An installed package adds a space with an
+entry point in the group `nasbench.spaces` (name = the space's name, value = its class), and a block with one in
+`nasbench.blocks` (see `nasbench.blocks.base`).
 """
 from __future__ import annotations
 
 import importlib
 import inspect
 import pkgutil
+from importlib.metadata import entry_points
 
 from nasbench.errors import SettingError, did_you_mean
 from nasbench.space import SearchSpace
 
 _INFRASTRUCTURE = {"base"}
+PLUGIN_GROUP = "nasbench.spaces"
 
 
 def _registry() -> dict[str, type[SearchSpace]]:
@@ -34,15 +38,32 @@ SPACES = _registry()
 
 
 def list_spaces() -> list[str]:
-    return sorted(SPACES)
+    """This package's spaces and those of installed packages."""
+    return sorted(set(SPACES) | {point.name for point in entry_points(group=PLUGIN_GROUP)})
 
 
 def get_space(name: str, **inputs) -> SearchSpace:
     """The named space for one input: keywords in_chans, resolution, num_classes (defaults: the embedded digits
     data, `nasbench.space.DEFAULT_INPUT`), max_flops, max_params."""
-    if name not in SPACES:
+    space_cls = SPACES.get(name) or _installed_space(name)
+    if space_cls is None:
         raise SettingError(did_you_mean("search space", name, list_spaces(), plural="spaces"), "space")
-    return SPACES[name](**inputs)
+    return space_cls(**inputs)
+
+
+def _installed_space(name: str) -> type[SearchSpace] | None:
+    """The space an installed package declares under `name` (entry point group PLUGIN_GROUP), or None."""
+    for point in entry_points(group=PLUGIN_GROUP, name=name):
+        where = f"search space {name!r} of the installed package {point.dist.name if point.dist else '?'} " \
+                f"({point.value})"
+        try:
+            space_cls = point.load()
+        except Exception as exc:  # a broken plugin is that package's fault: say which and why
+            raise SettingError(f"{where} failed to load: {type(exc).__name__}: {exc}", "space") from exc
+        if not (isinstance(space_cls, type) and issubclass(space_cls, SearchSpace)) or space_cls.name != name:
+            raise SettingError(f"{where} is not a SearchSpace subclass named {name!r}", "space")
+        return space_cls
+    return None
 
 
 __all__ = ["SPACES", "SearchSpace", "get_space", "list_spaces"]

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from nasbench import Genome, GenomeError, Head, Scaling, Stage, zoo
 from nasbench.blocks import ACTIVATIONS, REGISTRY
+from nasbench.blocks.branch import Branches
 from nasbench.blocks.conv import ConvGene, PoolGene
 from nasbench.blocks.residual import ORDERS, SHORTCUTS, BasicGene, BottleneckGene
 
@@ -67,6 +68,12 @@ def test_round_trips_are_exact(genome):
 def _field_values(field: dataclasses.Field, ftype) -> st.SearchStrategy:
     """Values a gene field may take, read off its declared type and rules (choices, min, max, odd)."""
     meta = field.metadata
+    if ftype is Branches:  # nested genes: 1-3 branches of 1-2 drawn conv or pool genes (a conv may be rectangular)
+        conv = st.builds(ConvGene, channels=st.integers(1, 16), kernel=st.sampled_from((1, 3)),
+                         kernel_w=st.sampled_from((0, 1, 3)), act=st.sampled_from(("relu", "none")))
+        pool = st.builds(PoolGene, mode=st.sampled_from(("max", "avg")), kernel=st.just(3), padding=st.just(1))
+        branch = st.lists(st.one_of(conv, pool), min_size=1, max_size=2).map(tuple)
+        return st.lists(branch, min_size=1, max_size=3).map(lambda b: Branches(tuple(b)))
     if ftype is bool:
         return st.booleans()
     if meta.get("choices"):

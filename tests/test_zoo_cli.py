@@ -43,7 +43,32 @@ def test_default_is_analytic_and_builds_nothing(capsys, monkeypatch):
     assert code == 0 and out.err == ""  # no progress lines: nothing slow to wait for
     assert "not built: torchvision/timm references are built (no weights) and counted only with --fvcore" in out.out
     resnet20 = next(line.split() for line in out.out.splitlines() if line.startswith("resnet20 "))
-    assert resnet20[1:6] == ["3x32x32", "269,722", "40,931,968", "269,722", "exact"]  # the paper's count is at hand
+    # the paper's figure as stated, and no 'exact' for a count the paper only rounds
+    assert resnet20[1:9] == ["3x32x32", "269,722", "40,931,968", "0.27M", "within", "rounding", "(-0.1", "%)"]
+    assert "Only a built torchvision/timm model can make a count 'exact'" in out.out
+
+
+def test_a_paper_figure_is_shown_as_stated_with_the_difference(capsys):
+    code, out = run(capsys, "--format", "json", "--family", "classic")
+    rows = {r["name"]: r for r in json.loads(out.out)}
+    assert code == 0
+    assert (rows["strided_cnn_c"]["reference_stated"], rows["strided_cnn_c"]["reference_params"]) == ("1.3M", 1_300_000)
+    assert rows["strided_cnn_c"]["match"] == "-26.6 %"  # 954,730 against the paper's 1.3M: reported, not hidden
+    assert rows["alexnet"]["match"] == "+4.0 %" and rows["all_cnn_c"]["match"] == "within rounding (-2.2 %)"
+    assert (rows["zfnet"]["reference_stated"], rows["zfnet"]["match"]) == (None, "n/a")
+    assert not any(r["match"] == "exact" for r in rows.values() if r["reference"].startswith("paper"))
+
+
+@pytest.mark.parametrize(("text", "figure"), [("0.27M", (270_000, 10_000)), ("1.4M", (1_400_000, 100_000)),
+                                              ("60M", (60_000_000, 1_000_000)), ("60,000", (60_000, 10_000)),
+                                              ("62,378,344", (62_378_344, 1))])
+def test_stated_figures_read_with_their_precision(text, figure):
+    assert zoo.stated_figure(text) == figure
+
+
+def test_a_stated_figure_that_does_not_read_is_refused():
+    with pytest.raises(ValueError, match="'about 1.4M' is not like 0.27M"):
+        zoo.Reference("paper", stated="about 1.4M")
 
 
 @pytest.mark.parametrize("flag", [[], ["--analytic"]])

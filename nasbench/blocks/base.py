@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+from importlib.metadata import entry_points
 from typing import ClassVar
 
 from torch import nn
@@ -55,8 +56,12 @@ class BlockGene(Gene):
         return y if self.places_attn else attn_cost(t, y, self.attn)
 
 
+PLUGIN_GROUP = "nasbench.blocks"  # entry-point group of installed packages' blocks: name = kind, value = the class
+
+
 class BlockRegistry:
-    """Name -> BlockGene subclass. Registering a name twice raises."""
+    """Name -> BlockGene subclass: the built-in blocks, and blocks of installed packages (entry points in
+    PLUGIN_GROUP), loaded the first time a genome names them. Registering a name twice raises."""
 
     def __init__(self) -> None:
         self._genes: dict[str, type[BlockGene]] = {}
@@ -71,11 +76,29 @@ class BlockRegistry:
 
     def get(self, name: str, path: str = "block") -> type[BlockGene]:
         if name not in self._genes:
-            raise GenomeError(path, f"unknown block {name!r}; known blocks: {', '.join(sorted(self._genes))}")
+            self._load_plugin(name, path)
+        if name not in self._genes:
+            raise GenomeError(path, f"unknown block {name!r}; known blocks: {', '.join(self.names())} (a block of "
+                                    f"another package is found once that package is installed)")
         return self._genes[name]
 
     def names(self) -> list[str]:
-        return sorted(self._genes)
+        """Built-in and installed blocks (installed ones are listed without being loaded)."""
+        return sorted(set(self._genes) | {point.name for point in entry_points(group=PLUGIN_GROUP)})
+
+    def _load_plugin(self, name: str, path: str) -> None:
+        """Register the block an installed package declares under `name`, if any; GenomeError if it fails to load."""
+        for point in entry_points(group=PLUGIN_GROUP, name=name):
+            where = f"block {name!r} of the installed package {point.dist.name if point.dist else '?'} ({point.value})"
+            try:
+                gene_cls = point.load()
+            except Exception as exc:  # a broken plugin is that package's fault: say which and why
+                raise GenomeError(path, f"{where} failed to load: {type(exc).__name__}: {exc}") from exc
+            if not (isinstance(gene_cls, type) and issubclass(gene_cls, BlockGene)) or gene_cls.kind != name:
+                raise GenomeError(path, f"{where} is not a BlockGene subclass whose kind is {name!r}")
+            if name not in self._genes:  # its module may have registered it on import
+                self.register(gene_cls)
+            return
 
 
 REGISTRY = BlockRegistry()

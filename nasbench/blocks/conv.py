@@ -20,7 +20,9 @@ class ConvGene(BlockGene):
     kind: ClassVar[str] = "conv"
 
     channels: int = gene_field(64, alias="c", min=1, width=True, doc="output channels")
-    kernel: int = gene_field(3, alias="k", min=1, max=31, odd=True, doc="square kernel size")
+    kernel: int = gene_field(3, alias="k", min=1, max=31, odd=True, doc="kernel size (height when kernel_w is set)")
+    kernel_w: int = gene_field(0, alias="kw", min=0, max=31, added=True,
+                               doc="kernel width of a rectangular kernel (Inception's 1x7 and 7x1); 0: square")
     padding: int = gene_field(-1, alias="p", min=-1, max=31, doc="zero padding; -1 = kernel // 2 ('same')")
     groups: int = gene_field(1, alias="g", min=1, doc="grouped convolution (AlexNet's two towers: 2)")
     bias: bool = gene_field(False, doc="conv bias")
@@ -30,17 +32,23 @@ class ConvGene(BlockGene):
     def out_chans(self, in_chans: int) -> int:
         return self.channels
 
+    def check_fields(self, path: str) -> None:
+        if self.kernel_w % 2 == 0 and self.kernel_w:
+            raise GenomeError(f"{path}.kernel_w", f"{self.kernel_w} is even, must be odd (or 0: square)")
+
     def check(self, in_chans: int, stride: int, path: str) -> None:
         check_groups(f"{path}.groups", in_chans, self.groups, "input channels")
         check_groups(f"{path}.groups", self.channels, self.groups, "output channels")
 
     @property
-    def pad(self) -> int:
-        return self.kernel // 2 if self.padding < 0 else self.padding
+    def window(self) -> int | tuple[int, int]:
+        """The kernel: its size, or (height, width) when rectangular."""
+        return (self.kernel, self.kernel_w) if self.kernel_w else self.kernel
 
     def layers(self, stride: int) -> tuple[Layer, ...]:
         """conv [-> norm] [-> act]."""
-        layers: list[Layer] = [Conv(self.channels, self.kernel, stride, self.pad, self.groups, self.bias)]
+        pad = None if self.padding < 0 else self.padding
+        layers: list[Layer] = [Conv(self.channels, self.window, stride, pad, self.groups, self.bias)]
         if self.norm != "none":
             layers.append(Norm(self.norm))
         if self.act != "none":

@@ -30,18 +30,20 @@ class Layer:
 
 @dataclasses.dataclass(frozen=True)
 class Conv(Layer):
-    """A square-kernel convolution; padding None = kernel // 2 ('same' for odd kernels)."""
+    """A convolution (kernel: a size or (height, width)); padding None = kernel // 2 per axis ('same' for odd)."""
 
     out: int
-    kernel: int
+    kernel: int | tuple[int, int]
     stride: int = 1
     padding: int | None = None
     groups: int = 1
     bias: bool = False
 
     @property
-    def pad(self) -> int:
-        return self.kernel // 2 if self.padding is None else self.padding
+    def pad(self) -> int | tuple[int, int]:
+        if self.padding is not None:
+            return self.padding
+        return self.kernel // 2 if isinstance(self.kernel, int) else (self.kernel[0] // 2, self.kernel[1] // 2)
 
     def out_chans(self, in_chans: int) -> int:
         return self.out

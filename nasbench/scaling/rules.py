@@ -32,7 +32,9 @@ def scale_gene_width(gene: Gene, factor: float) -> Gene:
     changes = {}
     for name in gene.width_fields():
         value = getattr(gene, name)
-        if isinstance(value, tuple):
+        if hasattr(value, "scaled_width"):  # nested genes scale themselves
+            changes[name] = value.scaled_width(factor)
+        elif isinstance(value, tuple):
             changes[name] = tuple(scale_channels(v, factor) for v in value)
         else:
             changes[name] = scale_channels(value, factor)

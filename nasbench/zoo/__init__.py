@@ -10,9 +10,9 @@ import importlib
 import pkgutil
 
 from nasbench.genome import Genome
-from nasbench.zoo.entry import Reference, ZooEntry, reference_model
+from nasbench.zoo.entry import Reference, ZooEntry, reference_model, stated_figure
 
-__all__ = ["Reference", "ZooEntry", "all_entries", "entry", "get", "names", "reference_model"]
+__all__ = ["Reference", "ZooEntry", "all_entries", "entry", "get", "names", "reference_model", "stated_figure"]
 
 
 @functools.cache

@@ -150,24 +150,28 @@ NOTES = {
 }
 
 
-def _paper(name: str, genome: Genome, citation: str, params: int | None) -> ZooEntry:
-    return ZooEntry(name, genome, Reference("paper", params=params, citation=citation, note=NOTES[name]), FAMILY)
+def _paper(name: str, genome: Genome, citation: str, stated: str, counted: int | None) -> ZooEntry:
+    """An entry checked against a paper: its stated count and our count of its layers."""
+    return ZooEntry(name, genome, Reference("paper", stated=stated, counted=counted, citation=citation,
+                                            note=NOTES[name]), FAMILY)
 
 
 def entries() -> list[ZooEntry]:
     springenberg = "Springenberg et al. 2015, Striving for Simplicity: The All Convolutional Net"
     out = [
         _paper("lenet5", lenet5(), "LeCun et al. 1998, Gradient-Based Learning Applied to Document Recognition",
-               61_706),
-        _paper("alexnet", alexnet(), "Krizhevsky et al. 2012, ImageNet Classification with Deep CNNs", 62_378_344),
-        _paper("alexnet_grouped", alexnet(groups=2), "Krizhevsky et al. 2012, Fig. 2 (two GPUs)", 60_965_224),
+               "60,000", 61_706),
+        _paper("alexnet", alexnet(), "Krizhevsky et al. 2012, ImageNet Classification with Deep CNNs", "60M",
+               62_378_344),
+        _paper("alexnet_grouped", alexnet(groups=2), "Krizhevsky et al. 2012, Fig. 2 (two GPUs)", "60M", 60_965_224),
         ZooEntry("alexnet_torchvision", alexnet_torchvision(), Reference("torchvision", "alexnet"), FAMILY),
-        _paper("zfnet", zfnet(), "Zeiler & Fergus 2014, Visualizing and Understanding CNNs, Fig. 3", None),
-        _paper("nin", nin(), "course notes: NiN of d2l.ai (Lin et al. 2014's mlpconv on AlexNet's layout)", 1_992_166),
-        _paper("nin_cifar", nin_cifar(), "Lin et al. 2014, Network In Network (CIFAR-10)", None),
-        _paper("all_cnn_c", all_cnn("all"), springenberg, 1_369_738),
-        _paper("strided_cnn_c", all_cnn("strided"), springenberg, None),
-        _paper("convpool_cnn_c", all_cnn("convpool"), springenberg, 1_369_738),
+        _paper("zfnet", zfnet(), "Zeiler & Fergus 2014, Visualizing and Understanding CNNs, Fig. 3", "", 62_357_608),
+        _paper("nin", nin(), "course notes: NiN of d2l.ai (Lin et al. 2014's mlpconv on AlexNet's layout)", "",
+               1_992_166),
+        _paper("nin_cifar", nin_cifar(), "Lin et al. 2014, Network In Network (CIFAR-10)", "", 966_986),
+        _paper("all_cnn_c", all_cnn("all"), springenberg, "1.4M", 1_369_738),
+        _paper("strided_cnn_c", all_cnn("strided"), springenberg, "1.3M", 954_730),
+        _paper("convpool_cnn_c", all_cnn("convpool"), springenberg, "1.4M", 1_369_738),
     ]
     for depth in VGG_CONFIGS:
         for suffix, batch_norm in (("", False), ("_bn", True)):
