@@ -8,7 +8,7 @@ import torch
 from nasbench import Genome, GenomeError
 from nasbench.blocks import Tally
 from nasbench.blocks.branch import BranchGene
-from nasbench.blocks.conv import ConvGene, PoolGene
+from nasbench.blocks.conv import ConvGene
 from nasbench.build import build
 from nasbench.cost import analytic_cost, fvcore_cost
 from nasbench.genome import Stage, trace_body

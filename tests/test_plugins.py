@@ -81,7 +81,8 @@ def _wheel(folder: Path) -> Path:
     info = f"{PLUGIN}-0.1.dist-info"
     files = {f"{PLUGIN}/__init__.py": PLUGIN_CODE,
              f"{info}/METADATA": "Metadata-Version: 2.1\nName: nasbench-demo-plugin\nVersion: 0.1\n",
-             f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: nasbench-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+             f"{info}/WHEEL": ("Wheel-Version: 1.0\nGenerator: nasbench-tests\nRoot-Is-Purelib: true\n"
+                               "Tag: py3-none-any\n"),
              f"{info}/entry_points.txt": ENTRY_POINTS}
     record = []
     for name, text in files.items():
@@ -110,7 +111,7 @@ def _with_plugin(site: Path) -> dict:
 
 
 def test_an_uninstalled_block_is_unknown():
-    with pytest.raises(GenomeError, match="unknown block 'twin_conv'.*found once that package is installed"):
+    with pytest.raises(GenomeError, match=r"unknown block 'twin_conv'.*found once that package is installed"):
         Genome.from_str(GENOME)
 
 
@@ -122,7 +123,8 @@ def test_a_fresh_process_finds_an_installed_block_from_a_genome_string_and_json(
         genome = Genome.from_str({GENOME!r})
         again = Genome.from_json(genome.to_json())
         cost, measured = analytic_cost(genome), fvcore_cost(genome)
-        print(again == genome, cost.params, cost.flops, measured.params, measured.flops, "twin_conv" in REGISTRY.names())
+        listed = "twin_conv" in REGISTRY.names()
+        print(again == genome, cost.params, cost.flops, measured.params, measured.flops, listed)
     """)
     out = subprocess.run([sys.executable, "-c", script], env=_with_plugin(installed), capture_output=True, text=True,
                          check=True).stdout.split()

@@ -67,7 +67,7 @@ def test_stated_figures_read_with_their_precision(text, figure):
 
 
 def test_a_stated_figure_that_does_not_read_is_refused():
-    with pytest.raises(ValueError, match="'about 1.4M' is not like 0.27M"):
+    with pytest.raises(ValueError, match=r"'about 1\.4M' is not like 0\.27M"):
         zoo.Reference("paper", stated="about 1.4M")
 
 

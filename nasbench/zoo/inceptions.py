@@ -102,9 +102,9 @@ V4_B = _concat(_c(384), (_c(192), _c(224, 1, 7), _c(256, 7, 1)),
 V4_C = _concat(_c(256), (_c(384), _fork(256)), (_c(384), _c(448, 3, 1), _c(512, 1, 3), _fork(256)), _avg_proj(256))
 
 
-def _reduction_a(k: int, l: int, m: int, n: int, same: bool) -> BranchGene:
+def _reduction_a(k: int, l_: int, m: int, n: int, same: bool) -> BranchGene:
     """Reduction-A (Szegedy et al. 2016, Fig. 7) with its filter-bank sizes k, l, m, n (Table 1)."""
-    return _concat(_v(n, same=same), (_c(k), _c(l, 3), _v(m, same=same)), _max(same=same))
+    return _concat(_v(n, same=same), (_c(k), _c(l_, 3), _v(m, same=same)), _max(same=same))
 
 
 V4_REPEATS = {"v4": (4, 7, 3), "resnet_v1": (5, 10, 5), "resnet_v2": (10, 20, 10)}  # A, B, C modules
