@@ -5,6 +5,7 @@ import torch.nn.functional as F
 
 from nasbench import build, zoo
 from nasbench.cost import analytic_cost, count_params, fvcore_module_cost
+from nasbench.zoo.resnets import BOTTLENECK_DEPTHS, bottleneck_stages, imagenet_resnet
 from nasbench.zoo.stems import STEM_KINDS, StemLayout, make_stem, read_stem
 from search_spaces import get_space
 
@@ -106,3 +107,13 @@ def _assert_trains(model, genome):
     F.cross_entropy(out, torch.tensor([0, 1])).backward()
     grads = [p.grad for p in model.parameters()]
     assert all(g is not None and torch.isfinite(g).all() for g in grads)
+
+
+def test_resnet50_v1_strides_the_first_1x1_and_is_near_the_papers_flops():
+    """He et al. 2015 (Table 1: 3.8 x 10^9 FLOPs) put the stride on the first 1x1 of a bottleneck; torchvision's
+    resnet50 (v1.5) strides the 3x3, which costs 6 % more mult-adds at the same parameters."""
+    v1 = imagenet_resnet(bottleneck_stages(BOTTLENECK_DEPTHS[50], stride_1x1=True))
+    measured = fvcore_module_cost(build(v1), 3, 224, activations=False)
+    assert analytic_cost(v1) == (measured.params, measured.flops) == (25_557_032, 3_879_247_872)
+    assert analytic_cost(zoo.get("resnet50")) == (25_557_032, 4_111_512_576)
+    assert abs(3_879_247_872 / 3.8e9 - 1) < 0.021 and 4_111_512_576 / 3.8e9 - 1 > 0.08

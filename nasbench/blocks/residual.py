@@ -245,7 +245,8 @@ class BasicGene(ResidualGene):
 @register
 @dataclasses.dataclass(frozen=True)
 class BottleneckGene(ResidualGene):
-    """1x1 reduce -> kxk (grouped: ResNeXt cardinality) -> 1x1 expand; stride on the kxk conv (ResNet v1.5)."""
+    """1x1 reduce -> kxk (grouped: ResNeXt cardinality) -> 1x1 expand; stride on the kxk conv (ResNet v1.5), or on
+    the first 1x1 (`stride_1x1`: the original ResNet v1 of He et al. 2015 and Caffe)."""
 
     kind: ClassVar[str] = "bottleneck"
 
@@ -254,9 +255,12 @@ class BottleneckGene(ResidualGene):
                           doc="bottleneck width (ResNet-50: c/4; Wide ResNet-50-2: c/2; ResNeXt: groups x width)")
     kernel: int = gene_field(3, alias="k", min=1, max=15, odd=True)
     groups: int = gene_field(1, alias="g", min=1, doc="cardinality of the kxk conv")
+    stride_1x1: bool = gene_field(False, alias="s1", added=True,
+                                  doc="stride on the first 1x1 conv (ResNet v1) instead of the kxk conv (v1.5)")
 
     def convs(self, stride: int) -> list[ConvSpec]:
-        return [ConvSpec(self.mid, 1, 1, 1), ConvSpec(self.mid, self.kernel, stride, self.groups),
+        first, middle = (stride, 1) if self.stride_1x1 else (1, stride)
+        return [ConvSpec(self.mid, 1, first, 1), ConvSpec(self.mid, self.kernel, middle, self.groups),
                 ConvSpec(self.channels, 1, 1, 1)]
 
 
