@@ -61,8 +61,8 @@ def test_output_channels_and_expanded_widths():
     assert MBConvGene(expansion=6.0).mid_chans(24) == 144
     assert MBConvGene(expansion=2.5).mid_chans(20) == 48  # make_divisible(50, 8)
     assert MBConvGene(expansion=1.0).mid_chans(20) == 20
-    assert MBConvGene(expansion=6.0, se=0.25).se_chans(40) == 10  # a quarter of the block input, as timm
-    assert MBConvGene(expansion=6.0, se=0.25).se_chans(1) == 1  # never an empty squeeze
+    assert MBConvGene(expansion=6.0, se=0.25).squeeze(240, 6.0).reduced == 10  # a quarter of the block input, as timm
+    assert MBConvGene(expansion=6.0, se=0.25).squeeze(6, 6.0).reduced == 1  # never an empty squeeze
 
 
 def test_layer_shapes_of_an_se_mbconv():
@@ -185,3 +185,21 @@ def test_b7_block_table():
     assert [(s.block.channels, s.depth) for s in resolved.stages] == \
         [(32, 4), (48, 7), (80, 7), (160, 10), (224, 10), (384, 13), (640, 4)]
     assert (resolved.stem[0].block.channels, resolved.head.conv, resolved.resolution) == (64, 2560, 600)
+
+
+def test_mobilenet_v3_squeeze_excitation_is_configured_by_the_se_fields():
+    """1/4 of the expanded width rounded to a multiple of 8, ReLU inside, hard-sigmoid gate (timm's MobileNetV3)."""
+    gene = MBConvGene(channels=40, expansion=3.0, kernel=5, act="relu", se=0.25, se_base="mid", se_divisor=8,
+                      se_act="relu", se_gate="hard_sigmoid")
+    se = gene.squeeze(72, 3.0)
+    assert (se.reduced, se.act, se.gate) == (24, "relu", "hard_sigmoid")  # 72 / 4 = 18 -> 24
+    module = se.module(72)
+    assert isinstance(module.gate, torch.nn.Hardsigmoid) and isinstance(module.act, torch.nn.ReLU)
+    efficientnet = MBConvGene(channels=40, expansion=6.0, se=0.25, act="silu").squeeze(144, 6.0)
+    assert (efficientnet.reduced, efficientnet.act, efficientnet.gate) == (6, "silu", "sigmoid")  # 24 / 4
+
+
+def test_se_fields_without_an_se_are_refused():
+    with pytest.raises(GenomeError, match="set se > 0") as caught:
+        MBConvGene(se_gate="hard_sigmoid")
+    assert caught.value.path == "se"

@@ -30,7 +30,7 @@ REQUIRED = (
     "resnet50 resnet101 resnet152 preact_resnet18 resnet20 resnet32 resnet44 resnet56 resnet110 wide_resnet50_2 "
     "wide_resnet101_2 wrn28_10 resnext50_32x4d densenet121 densenet169 densenet201 mobilenet_v1 mobilenet_v2 "
     "shufflenet_v1_g3 shufflenet_v2_x1_0 seresnet50 ecaresnet50 cbam_resnet50 inception_bn inception_v4 "
-    "inception_resnet_v1 inception_resnet_v2 "
+    "inception_resnet_v1 inception_resnet_v2 mobilenet_v3_large mobilenet_v3_small "
     + " ".join(f"efficientnet_b{i}" for i in range(8))
 ).split()
 

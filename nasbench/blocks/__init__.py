@@ -8,7 +8,7 @@ import pkgutil
 from nasbench.blocks.base import ACTIVATIONS, NORMS, REGISTRY, BlockGene, register
 from nasbench.blocks.tally import Shape, Tally
 
-_INFRASTRUCTURE = {"base", "tally", "attention", "layers"}
+_INFRASTRUCTURE = {"acts", "base", "tally", "attention", "layers"}
 for _module in pkgutil.iter_modules(__path__):
     if _module.name not in _INFRASTRUCTURE:
         importlib.import_module(f"{__name__}.{_module.name}")

@@ -7,11 +7,11 @@ from typing import ClassVar
 
 from torch import nn
 
+from nasbench.blocks.acts import ACTIVATIONS, make_act  # noqa: F401  (blocks import ACTIVATIONS from here)
 from nasbench.blocks.attention import ATTENTIONS, attn_cost, make_attn
 from nasbench.blocks.tally import Shape, Tally
 from nasbench.gene import Gene, GenomeError, gene_field
 
-ACTIVATIONS = ("relu", "relu6", "leaky_relu", "prelu", "elu", "selu", "silu", "sigmoid", "tanh", "hard_swish", "gelu")
 NORMS = ("batch", "none")
 
 
@@ -103,24 +103,6 @@ class BlockRegistry:
 
 REGISTRY = BlockRegistry()
 register = REGISTRY.register
-
-
-def make_act(kind: str) -> nn.Module:
-    """A fresh activation module (inplace where torch allows it, as torchvision does)."""
-    factories = {
-        "relu": lambda: nn.ReLU(inplace=True),
-        "relu6": lambda: nn.ReLU6(inplace=True),
-        "leaky_relu": lambda: nn.LeakyReLU(0.1, inplace=True),
-        "prelu": nn.PReLU,
-        "elu": lambda: nn.ELU(inplace=True),
-        "selu": lambda: nn.SELU(inplace=True),
-        "silu": lambda: nn.SiLU(inplace=True),
-        "sigmoid": nn.Sigmoid,
-        "tanh": nn.Tanh,
-        "hard_swish": lambda: nn.Hardswish(inplace=True),
-        "gelu": nn.GELU,
-    }
-    return factories[kind]()
 
 
 def copying_act(kind: str) -> nn.Module:

@@ -1,8 +1,9 @@
 """Mobile blocks: depthwise-separable conv (MobileNet v1, EfficientNet's first stage) and MBConv (inverted residual).
 
 Both mirror timm's `DepthwiseSeparableConv` / `InvertedResidual` (and torchvision's MobileNetV2 `InvertedResidual`)
-layer for layer, squeeze-excite included (as timm's `SEModule`: spatial mean, 1x1 reduce, the block's activation,
-1x1 expand, sigmoid gate; the reduction counted from the block's input channels, as EfficientNet does).
+layer for layer, squeeze-excite included (`attention.SqueezeExcite` after the depthwise conv; by default as
+EfficientNet: the reduction counted from the block's input channels, the block's activation, a sigmoid gate;
+the se_* fields give MobileNetV3's: 1/4 of the expanded width rounded to 8, ReLU, hard sigmoid).
 """
 from __future__ import annotations
 
@@ -10,35 +11,40 @@ import dataclasses
 from typing import ClassVar
 
 import torch
-from timm.layers import DropPath, SEModule, make_divisible
+from timm.layers import DropPath, make_divisible
 from torch import nn
 
-from nasbench.blocks.base import ACTIVATIONS, NORMS, BlockGene, make_act, register
+from nasbench.blocks.attention import GATES, SqueezeExcite, se_width
+from nasbench.blocks.base import ACTIVATIONS, NORMS, BlockGene, register
 from nasbench.blocks.layers import ConvNormAct, Layer, build_layers, layers_cost
 from nasbench.blocks.tally import Shape, Tally
-from nasbench.gene import gene_field
-
-
-def se_reduced(channels: int, ratio: float) -> int:
-    """timm's SqueezeExcite width, `round(channels * ratio)`, kept at least 1."""
-    return max(1, round(channels * ratio))
+from nasbench.gene import GenomeError, gene_field
 
 
 @dataclasses.dataclass(frozen=True)
-class SE(Layer):
-    """timm's `SEModule` as a plan step."""
+class SqueezeFields:
+    """How a mobile block's squeeze-excitation is sized and activated (fields added after `se`: at their defaults,
+    EfficientNet's SE, and the genome keys of earlier genomes are unchanged)."""
 
-    reduced: int
-    act: str
+    se_base: str = gene_field("in", choices=("in", "mid"), added=True,
+                              doc="se is a ratio of the block's input (EfficientNet) or of its expanded width (V3)")
+    se_divisor: int = gene_field(1, min=1, max=64, added=True,
+                                 doc="squeeze width rounded to a multiple of this (MobileNetV3: 8); 1: round()")
+    se_act: str = gene_field("block", choices=("block", *ACTIVATIONS), added=True,
+                             doc="activation inside the SE: the block's, or a given one (MobileNetV3: relu)")
+    se_gate: str = gene_field("sigmoid", choices=GATES, added=True, doc="SE gate (MobileNetV3: hard_sigmoid)")
 
-    def module(self, in_chans: int) -> nn.Module:
-        return SEModule(in_chans, rd_channels=self.reduced, act_layer=lambda: make_act(self.act))
+    def squeeze(self, mid_chans: int, expansion: float) -> SqueezeExcite:
+        """The SE after the depthwise conv, on its `mid_chans` channels (the input's `expansion` times)."""
+        ratio = self.se / expansion if self.se_base == "in" else self.se  # type: ignore[attr-defined]
+        act = self.act if self.se_act == "block" else self.se_act  # type: ignore[attr-defined]
+        return SqueezeExcite(se_width(mid_chans, ratio, self.se_divisor), act, self.se_gate)
 
-    def cost(self, t: Tally, x: Shape) -> Shape:
-        """The spatial mean and the gating product are free in fvcore."""
-        t.act(t.conv(Shape(x.c, 1, 1), self.reduced, 1, bias=True), self.act)
-        t.conv(Shape(self.reduced, 1, 1), x.c, 1, bias=True)
-        return x
+    def check_fields(self, path: str) -> None:
+        shaped = (self.se_base, self.se_divisor, self.se_act, self.se_gate) != ("in", 1, "block", "sigmoid")
+        if shaped and not self.se:  # type: ignore[attr-defined]
+            raise GenomeError(f"{path}.se" if path else "se",
+                              "se_base, se_divisor, se_act and se_gate shape a squeeze-excitation: set se > 0")
 
 
 class MobileBlock(nn.Module):
@@ -57,7 +63,7 @@ class MobileBlock(nn.Module):
 
 @register
 @dataclasses.dataclass(frozen=True)
-class DepthwiseSeparableGene(BlockGene):
+class DepthwiseSeparableGene(SqueezeFields, BlockGene):
     """kxk depthwise conv-norm-act [-> SE] -> 1x1 pointwise conv-norm[-act]; identity skip when shapes allow.
 
     MobileNet v1 (timm `dsa`): pw_act on, no skip. EfficientNet stage 1 (timm `ds`): SE 0.25, no pw_act, skip.
@@ -85,7 +91,7 @@ class DepthwiseSeparableGene(BlockGene):
         depthwise = ConvNormAct(in_chans, self.kernel, stride, groups=in_chans, norm=self.norm, act=self.act)
         layers: list[Layer] = [depthwise]
         if self.se:
-            layers.append(SE(se_reduced(in_chans, self.se), self.act))
+            layers.append(self.squeeze(in_chans, 1.0))
         layers.append(ConvNormAct(self.channels, 1, norm=self.norm, act=self.act if self.pw_act else None))
         return tuple(layers)
 
@@ -99,7 +105,7 @@ class DepthwiseSeparableGene(BlockGene):
 
 @register
 @dataclasses.dataclass(frozen=True)
-class MBConvGene(BlockGene):
+class MBConvGene(SqueezeFields, BlockGene):
     """Inverted residual: 1x1 expand conv-norm-act (none at expansion 1) -> kxk depthwise conv-norm-act [-> SE]
     -> 1x1 linear projection conv-norm; identity skip when stride 1 and channels are unchanged.
 
@@ -124,8 +130,6 @@ class MBConvGene(BlockGene):
     def mid_chans(self, in_chans: int) -> int:
         return in_chans if self.expansion == 1.0 else int(make_divisible(in_chans * self.expansion))
 
-    def se_chans(self, in_chans: int) -> int:
-        return se_reduced(self.mid_chans(in_chans), self.se / self.expansion)
 
     def branch_layers(self, in_chans: int, stride: int) -> tuple[Layer, ...]:
         """[1x1 expand conv-norm-act] -> kxk depthwise conv-norm-act [-> SE] -> 1x1 projection conv-norm."""
@@ -135,7 +139,7 @@ class MBConvGene(BlockGene):
             layers.append(ConvNormAct(mid, 1, norm=self.norm, act=self.act))
         layers.append(ConvNormAct(mid, self.kernel, stride, groups=mid, norm=self.norm, act=self.act))
         if self.se:
-            layers.append(SE(self.se_chans(in_chans), self.act))
+            layers.append(self.squeeze(mid, self.expansion))
         layers.append(ConvNormAct(self.channels, 1, norm=self.norm, act=None))
         return tuple(layers)
 
