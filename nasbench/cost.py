@@ -83,6 +83,21 @@ def fvcore_cost(genome: Genome) -> FvcoreCost:
     return fvcore_module_cost(build(resolved), resolved.in_chans, resolved.resolution)
 
 
+def fvcore_flops_by_operator(genome: Genome) -> dict[str, int]:
+    """fvcore's FLOPs of the built model (eval mode, one input) by operator: conv, batch_norm, linear,
+    adaptive_avg_pool2d, ..."""
+    from nasbench.build import build
+
+    resolved = genome.resolved()
+    model = build(resolved).eval()
+    x = torch.zeros(1, resolved.in_chans, resolved.resolution, resolved.resolution)
+    with _quiet_fvcore(), torch.no_grad():
+        from fvcore.nn import FlopCountAnalysis
+
+        flops = FlopCountAnalysis(model, x).unsupported_ops_warnings(False).uncalled_modules_warnings(False)
+        return {operator: int(count) for operator, count in flops.by_operator().items()}
+
+
 def measure_latency(genome_or_module: Genome | nn.Module, device: str = "cpu", batch: int = 1,
                     resolution: int | None = None, in_chans: int | None = None, warmup: int = 3, repeats: int = 10,
                     channels_last: bool = False, bf16: bool = False) -> float:

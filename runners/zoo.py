@@ -10,7 +10,8 @@ from pathlib import Path
 import torch
 
 from nasbench import Genome, GenomeError, zoo
-from nasbench.cost import analytic_cost, count_params, fvcore_cost
+from nasbench.cost import analytic_cost, count_params, fvcore_cost, fvcore_flops_by_operator
+from nasbench.cost_table import flops_by_operator, layer_table, type_summary
 from nasbench.errors import did_you_mean
 from runners.cli import fail, parser
 
@@ -157,6 +158,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--family", help="only this family (resnet, densenet, ...)")
     p.add_argument("--genome", metavar="JSON_OR_ID",
                    help="cost of one genome instead of the zoo: a .json file, JSON text or a Genome.to_str() id")
+    p.add_argument("--layers", nargs="?", const="", metavar="NAME",
+                   help="per-layer cost table of this architecture (or, without NAME, of --genome): each layer's "
+                        "block, type, output shape, params, FLOPs and activations, then shares by layer type "
+                        "(MobileNet's Table 2); --fvcore checks the FLOPs by operator and the activations")
     checks = p.add_mutually_exclusive_group()
     checks.add_argument("--fvcore", action="store_true",
                         help="cross-check, slow (minutes for the whole zoo): count each genome with fvcore on the "
@@ -187,9 +192,74 @@ def print_zoo(args: argparse.Namespace) -> None:
     print(json.dumps(rows, indent=2) if args.format == "json" else _table(rows))
 
 
+def layers_genome(args: argparse.Namespace) -> Genome:
+    """The genome `--layers NAME` or `--layers --genome X` names; exit 2 with one line otherwise."""
+    if args.layers and args.genome is not None:
+        fail("give --layers NAME or --layers --genome JSON_OR_ID, not both")
+    if args.layers:
+        if args.layers not in zoo.names():
+            fail(did_you_mean("architecture", args.layers, zoo.names()))
+        return zoo.get(args.layers)
+    if args.genome is None:
+        fail("--layers needs an architecture name (--layers resnet50) or --genome JSON_OR_ID")
+    try:
+        return read_genome(args.genome)
+    except GenomeError as exc:
+        fail(str(exc))
+
+
+def print_layers(args: argparse.Namespace) -> None:
+    genome = layers_genome(args)
+    table = layer_table(genome)
+    summary = type_summary(table)
+    check = _fvcore_check(genome, table) if args.fvcore else None
+    if args.format == "json":
+        out = {"layers": table.to_dict(orient="records"), "summary": summary.to_dict(orient="records")}
+        print(json.dumps(out | ({"fvcore": check} if check else {}), indent=2))
+        return
+    print(_layer_lines(table, summary, check))
+
+
+def _fvcore_check(genome: Genome, table) -> dict:
+    """FLOPs by fvcore operator, ours beside fvcore's, and the activation totals."""
+    ours, measured = flops_by_operator(table), fvcore_flops_by_operator(genome)
+    operators = sorted(set(ours) | {op for op, flops in measured.items() if flops})
+    return {"flops_by_operator": {op: {"analytic": ours.get(op, 0), "fvcore": measured.get(op, 0)}
+                                  for op in operators},
+            "activations": {"analytic": int(table.activations.sum()), "fvcore": fvcore_cost(genome).activations}}
+
+
+def _layer_lines(table, summary, check: dict | None) -> str:
+    """The layers, then the summary by type, then the totals and the fvcore verdict."""
+    header = f"{'block':<24} {'#':>2} {'type':<15} {'output':>14} {'params':>12} {'FLOPs':>15} {'activations':>12}"
+    lines = [header, "-" * len(header)]
+    for row in table.itertuples():
+        output = f"{row.channels}x{row.height}x{row.width}"
+        lines.append(f"{row.block:<24} {row.layer:>2} {row.type:<15} {output:>14} {row.params:>12,d} "
+                     f"{row.flops:>15,d} {row.activations:>12,d}")
+    lines += ["", f"{'type':<15} {'layers':>6} {'params':>12} {'%':>6} {'% weights':>9} {'FLOPs':>15} {'%':>6} "
+                  f"{'% weights':>9}"]
+    for row in summary.itertuples():
+        if row.layers:
+            lines.append(f"{row.type:<15} {row.layers:>6} {row.params:>12,d} {row.params_share:>6.2f} "
+                         f"{row.weight_params_share:>9.2f} {row.flops:>15,d} {row.flops_share:>6.2f} "
+                         f"{row.weight_flops_share:>9.2f}")
+    lines += [f"{'total':<15} {len(table):>6} {int(table.params.sum()):>12,d} {'':>6} {'':>9} "
+              f"{int(table.flops.sum()):>15,d}",
+              "% weights: share of the conv and fully connected layers alone, as MobileNet's Table 2 (no BN)."]
+    if check:
+        agree = all(v["analytic"] == v["fvcore"] for v in check["flops_by_operator"].values())
+        agree = agree and check["activations"]["analytic"] == check["activations"]["fvcore"]
+        lines.append("fvcore: FLOPs by operator and activations " + ("equal these." if agree else
+                                                                     f"DIFFER: {json.dumps(check)}"))
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    if args.genome is not None:
+    if args.layers is not None:
+        print_layers(args)
+    elif args.genome is not None:
         print_genome(args)
     elif args.name:
         if args.name not in zoo.names():

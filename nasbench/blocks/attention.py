@@ -82,7 +82,7 @@ def attn_cost(t: Tally, x: Shape, kind: str) -> Shape:
         t.conv1d_channels(x.c, eca_kernel(x.c))
     elif kind == "cbam":
         rd = cbam_channels(x.c)
-        t.params += 2 * x.c * rd
-        t.flops += 2 * (2 * x.c * rd)  # the shared MLP runs on the avg- and the max-pooled vector
+        # the shared MLP (two bias-free 1x1 convs) runs on the avg- and the max-pooled vector
+        t.add("conv 1x1", Shape(x.c, 1, 1), 2 * x.c * rd, 2 * (2 * x.c * rd), 2 * (rd + x.c))
         t.norm(t.conv(Shape(2, x.h, x.w), 1, 7), "batch")
     return x

@@ -35,13 +35,44 @@ def window_out(size: int, kernel: int, stride: int, padding: int, ceil_mode: boo
     return out
 
 
+LAYER_TYPES = ("conv 1x1", "conv kxk", "depthwise", "grouped", "fully connected", "norm", "pool", "other")
+
+
+class LayerCost(NamedTuple):
+    """One layer as the analytic cost sees it: where, what kind, its output, params, FLOPs and activations (output
+    elements of convs and linear layers, fvcore's activation count)."""
+
+    block: str
+    type: str
+    out: Shape
+    params: int
+    flops: int
+    activations: int
+
+
+def conv_type(in_chans: int, out: int, kernel: tuple[int, int], groups: int) -> str:
+    """MobileNet's Table 2 kinds: depthwise, grouped, 1x1, kxk."""
+    if groups > 1:
+        return "depthwise" if groups == in_chans == out else "grouped"
+    return "conv 1x1" if kernel == (1, 1) else "conv kxk"
+
+
 @dataclasses.dataclass
 class Tally:
-    """Running parameter and FLOP totals; every method mirrors one torch layer and returns its output shape."""
+    """Running parameter and FLOP totals; every method mirrors one torch layer and returns its output shape.
+    With `layers` a list, each layer is also recorded there as a `LayerCost` (per-layer cost tables)."""
 
     params: int = 0
     flops: int = 0
     path: str = ""
+    layers: list[LayerCost] | None = None
+
+    def add(self, layer_type: str, out: Shape, params: int, flops: int, activations: int = 0) -> None:
+        """Count one layer (and record it when recording)."""
+        self.params += params
+        self.flops += flops
+        if self.layers is not None:
+            self.layers.append(LayerCost(self.path, layer_type, out, params, flops, activations))
 
     def _spatial(self, x: Shape, kernel, stride, padding, ceil_mode=False, dilation=1) -> tuple[int, int]:
         (kh, kw), (sh, sw), (ph, pw) = pair(kernel), pair(stride), pair(padding)
@@ -64,36 +95,36 @@ class Tally:
             raise GenomeError(self.path, f"groups={groups} must divide both {x.c} input and {out} output channels")
         h, w = self._spatial(x, (kh, kw), stride, padding, dilation=dilation)
         weight = out * (x.c // groups) * kh * kw
-        self.params += weight + (out if bias else 0)
-        self.flops += weight * h * w
-        return Shape(out, h, w)
+        y = Shape(out, h, w)
+        self.add(conv_type(x.c, out, (kh, kw), groups), y, weight + (out if bias else 0), weight * h * w, y.numel)
+        return y
 
     def conv1d_channels(self, channels: int, kernel: int) -> None:
         """ECA's 1-d conv over the channel axis (1 -> 1 channel, no bias)."""
-        self.params += kernel
-        self.flops += kernel * channels
+        self.add("other", Shape(channels, 1, 1), kernel, kernel * channels, channels)
 
     def norm(self, x: Shape, kind: str) -> Shape:
         if kind == "batch":
-            self.params += 2 * x.c
-            self.flops += 2 * x.numel
+            self.add("norm", x, 2 * x.c, 2 * x.numel)
         return x
 
     def act(self, x: Shape, kind: str) -> Shape:
         if kind == "prelu":
-            self.params += 1
+            self.add("other", x, 1, 0)
         return x
 
     def pool(self, x: Shape, kernel, stride, padding=0, ceil_mode: bool = False) -> Shape:
         """Max or average pooling: fvcore counts no FLOPs for either."""
         h, w = self._spatial(x, kernel, stride, padding, ceil_mode)
-        return Shape(x.c, h, w)
+        y = Shape(x.c, h, w)
+        self.add("pool", y, 0, 0)
+        return y
 
     def adaptive_avg(self, x: Shape, size: int = 1) -> Shape:
-        self.flops += x.numel
-        return Shape(x.c, size, size)
+        y = Shape(x.c, size, size)
+        self.add("pool", y, 0, x.numel)
+        return y
 
     def linear(self, n_in: int, n_out: int, bias: bool = True) -> int:
-        self.params += n_in * n_out + (n_out if bias else 0)
-        self.flops += n_in * n_out
+        self.add("fully connected", Shape(n_out, 1, 1), n_in * n_out + (n_out if bias else 0), n_in * n_out, n_out)
         return n_out
