@@ -2,15 +2,12 @@
 in activations, and MobileNet's Table 2 read off them."""
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from nasbench import zoo
 from nasbench.cost import analytic_cost, fvcore_cost, fvcore_flops_by_operator
 from nasbench.cost_table import flops_by_operator, layer_table, type_summary
 from nasbench.zoo.inceptions import inception_network
-from runners import zoo as zoo_cli
 
 
 @pytest.mark.parametrize("name", zoo.names())
@@ -58,41 +55,3 @@ def test_layers_record_output_shapes_and_kinds():
                                                                                      112)
     assert table[table.type == "pool"].iloc[0][["channels", "height", "width"]].tolist() == [64, 56, 56]
     assert set(table.type) <= {"conv 1x1", "conv kxk", "pool", "norm", "fully connected"}
-
-
-def run(capsys, *argv):
-    try:
-        zoo_cli.main(list(argv))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    return code, capsys.readouterr()
-
-
-def test_cli_prints_layers_and_the_summary_and_checks_fvcore(capsys):
-    code, out = run(capsys, "--layers", "mobilenet_v1", "--fvcore")
-    lines = out.out.splitlines()
-    assert code == 0 and lines[0].split()[:3] == ["block", "#", "type"]
-    assert next(line for line in lines if line.startswith("conv 1x1 ")).split()[-1] == "94.86"
-    assert next(line for line in lines if line.startswith("total ")).split()[2:4] == ["4,231,976", "578,875,904"]
-    assert lines[-1] == "fvcore: FLOPs by operator and activations equal these."
-
-
-def test_cli_json_of_any_genome(capsys):
-    code, out = run(capsys, "--layers", "--genome", "i=1,r=16,n=10|body:conv(c=8)|head:", "--format", "json")
-    data = json.loads(out.out)
-    assert code == 0 and [row["type"] for row in data["layers"]] == ["conv kxk", "norm", "pool", "fully connected"]
-    assert data["layers"][0] | {} == {"block": "stages[0]", "layer": 0, "type": "conv kxk", "channels": 8,
-                                      "height": 16, "width": 16, "params": 72, "flops": 18_432, "activations": 2048}
-    assert {row["type"]: row["layers"] for row in data["summary"]}["norm"] == 1
-
-
-@pytest.mark.parametrize(("argv", "message"), [
-    (["--layers"], "--layers needs an architecture name"),
-    (["--layers", "resnet5"], "unknown architecture 'resnet5'"),
-    (["--layers", "resnet50", "--genome", "x"], "not both"),
-    (["--layers", "--genome", "i=1,r=16,n=10|body:conv(c=0)|head:"], "stages[0].channels"),
-])
-def test_cli_bad_layers_arguments_exit_2_with_one_line(capsys, argv, message):
-    code, out = run(capsys, *argv)
-    assert code == 2 and message in out.err and len(out.err.strip().splitlines()) == 1

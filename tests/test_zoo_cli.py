@@ -192,3 +192,33 @@ def test_an_error_never_echoes_a_huge_input_back(capsys):
     code, out = run(capsys, "--genome", "i=3," + "x" * 5_000_000)
     lines = out.err.strip().splitlines()
     assert code == 2 and len(lines) == 1 and lines[0].startswith("error: ") and len(lines[0]) <= 1_020
+
+
+# ---- --layers: per-layer cost tables --------------------------------------------------------------------------
+def test_cli_prints_layers_and_the_summary_and_checks_fvcore(capsys):
+    code, out = run(capsys, "--layers", "mobilenet_v1", "--fvcore")
+    lines = out.out.splitlines()
+    assert code == 0 and lines[0].split()[:3] == ["block", "#", "type"]
+    assert next(line for line in lines if line.startswith("conv 1x1 ")).split()[-1] == "94.86"
+    assert next(line for line in lines if line.startswith("total ")).split()[2:4] == ["4,231,976", "578,875,904"]
+    assert lines[-1] == "fvcore: FLOPs by operator and activations equal these."
+
+
+def test_cli_json_of_any_genome(capsys):
+    code, out = run(capsys, "--layers", "--genome", "i=1,r=16,n=10|body:conv(c=8)|head:", "--format", "json")
+    data = json.loads(out.out)
+    assert code == 0 and [row["type"] for row in data["layers"]] == ["conv kxk", "norm", "pool", "fully connected"]
+    assert data["layers"][0] | {} == {"block": "stages[0]", "layer": 0, "type": "conv kxk", "channels": 8,
+                                      "height": 16, "width": 16, "params": 72, "flops": 18_432, "activations": 2048}
+    assert {row["type"]: row["layers"] for row in data["summary"]}["norm"] == 1
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--layers"], "--layers needs an architecture name"),
+    (["--layers", "resnet5"], "unknown architecture 'resnet5'"),
+    (["--layers", "resnet50", "--genome", "x"], "not both"),
+    (["--layers", "--genome", "i=1,r=16,n=10|body:conv(c=0)|head:"], "stages[0].channels"),
+])
+def test_cli_bad_layers_arguments_exit_2_with_one_line(capsys, argv, message):
+    code, out = run(capsys, *argv)
+    assert code == 2 and message in out.err and len(out.err.strip().splitlines()) == 1
