@@ -314,7 +314,8 @@ class SearchSpace:
         """The canonical zoo architectures of this family, adapted to the input: name -> genome."""
         if self._members is None:
             self._members = {entry.name: self.adapt_genome(entry.genome)
-                             for entry in zoo.all_entries() if entry.family in self.zoo_families}
+                             for entry in zoo.all_entries()
+                             if entry.family in self.zoo_families and not entry.variant_of}
         return dict(self._members)
 
     # ---- cost and budgets --------------------------------------------------------------------------------------

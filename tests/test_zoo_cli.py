@@ -103,7 +103,7 @@ def test_table_wraps_references_between_words(capsys):
     for entry in zoo.all_entries():
         assert references[entry.name] == entry.reference.label  # nothing cut, nothing shortened
     lenet = out.out[out.out.index("\nlenet5 "):].splitlines()[1:3]
-    assert [line.strip().split("  ")[-1] for line in lenet] == [
+    assert [line.strip().split("  ")[-1].strip() for line in lenet] == [
         "paper (LeCun et al. 1998, Gradient-Based", "Learning Applied to Document Recognition)"]
 
 

@@ -2,8 +2,12 @@
 All-CNN family, built from `conv`, `pool` and `mlpconv` blocks."""
 from __future__ import annotations
 
+import dataclasses
+
+from nasbench.blocks.branch import BranchGene
 from nasbench.blocks.conv import ConvGene, PoolGene
 from nasbench.blocks.nin import MlpConvGene
+from nasbench.blocks.select import SelectGene
 from nasbench.genome import Genome, Stage
 from nasbench.head import Head
 from nasbench.zoo.entry import Reference, ZooEntry
@@ -34,6 +38,21 @@ def lenet5(act: str = "tanh") -> Genome:
     stages = (conv(6, 5, padding=0, act=act), pool(2, 2, "avg"), conv(16, 5, padding=0, act=act), pool(2, 2, "avg"))
     return Genome(stages=stages, head=Head(pool="flatten", hidden=(120, 84), act=act), in_chans=1, resolution=32,
                   num_classes=10)
+
+
+# LeCun et al. 1998, Table I: the S2 maps each C3 map reads
+C3_TABLE = ((0, 1, 2), (1, 2, 3), (2, 3, 4), (3, 4, 5), (4, 5, 0), (5, 0, 1), (0, 1, 2, 3), (1, 2, 3, 4), (2, 3, 4, 5),
+            (3, 4, 5, 0), (4, 5, 0, 1), (5, 0, 1, 2), (0, 1, 3, 4), (1, 2, 4, 5), (0, 2, 3, 5), (0, 1, 2, 3, 4, 5))
+
+
+def lenet5_c3_table(act: str = "tanh") -> Genome:
+    """LeNet-5 with the paper's C3: each of its 16 maps a 5x5 conv over its own S2 maps (a `branch` of channel
+    selections and one-map convs, joined, then the squashing function): 1,516 params at C3 instead of 2,416."""
+    maps = tuple((SelectGene(channels=inputs), ConvGene(channels=1, kernel=5, padding=0, bias=True, norm="none",
+                                                        act="none")) for inputs in C3_TABLE)
+    genome = lenet5(act)
+    c3 = Stage(BranchGene(branches=maps, act=act))
+    return dataclasses.replace(genome, stages=(genome.stages[0], genome.stages[1], c3, genome.stages[3]))
 
 
 def alexnet(groups: int = 1) -> Genome:
@@ -98,22 +117,50 @@ def nin_cifar() -> Genome:
     return Genome(stages=stages, head=Head(classifier="conv"), resolution=32, num_classes=10)
 
 
-def all_cnn(variant: str) -> Genome:
-    """Springenberg et al. 2015, model C family on 32x32 CIFAR-10 (Tables 1 and 2).
+ALL_CNN_LAYERS = {"a": ((5,),), "b": ((5,), (1,)), "c": ((3,), (3,))}  # each stage's kernels before downsampling
 
-    strided: the conv before each pool gets stride 2 instead; convpool: an extra 3x3 conv before each pool;
-    all: that extra conv has stride 2 and the pool goes.
+
+def all_cnn(variant: str, model: str = "c") -> Genome:
+    """Springenberg et al. 2015, models A, B, C on 32x32 CIFAR-10 (Table 1) and their variants (Table 2).
+
+    base: each stage's convs, then a 3x3/2 max pool (padding 1); strided: the stage's last conv gets stride 2 and
+    the pool goes; convpool: an extra 3x3 conv before each pool; all: that extra conv has stride 2 and the pool goes.
     """
     stages = []
     for width in (96, 192):
+        layers = [conv(width, kernel) for (kernel,) in ALL_CNN_LAYERS[model]]
         if variant == "strided":
-            stages += [conv(width, 3), conv(width, 3, 2)]
+            last = layers[-1]
+            stages += layers[:-1] + [Stage(last.block, 1, 2)]
         elif variant == "convpool":
-            stages += [conv(width, 3, depth=3), pool(3, 2, padding=1)]
+            stages += layers + [conv(width, 3), pool(3, 2, padding=1)]
+        elif variant == "all":
+            stages += layers + [conv(width, 3, 2)]
         else:
-            stages += [conv(width, 3, depth=2), conv(width, 3, 2)]
+            stages += layers + [pool(3, 2, padding=1)]
     stages += [conv(192, 3, padding=0), conv(192, 1)]
-    return Genome(stages=tuple(stages), head=Head(classifier="conv"), resolution=32, num_classes=10)
+    return Genome(stages=tuple(merge_repeats(stages)), head=Head(classifier="conv"), resolution=32, num_classes=10)
+
+
+def merge_repeats(stages: list[Stage]) -> list[Stage]:
+    """Consecutive stride-1 stages of one block as one stage of greater depth (the zoo's way of writing C's pairs)."""
+    merged: list[Stage] = []
+    for stage in stages:
+        if merged and stage.stride == 1 and merged[-1].block == stage.block:
+            merged[-1] = Stage(stage.block, merged[-1].depth + stage.depth, merged[-1].stride)
+        else:
+            merged.append(stage)
+    return merged
+
+
+# Springenberg et al. 2015, Table 3: the A and B families and model C (the C variants are entries of their own)
+# name: variant, model, Table 3's figure, our count of the layers
+ALL_CNN_VARIANTS = {"model_a": ("base", "a", "0.9M", 839_242), "strided_cnn_a": ("strided", "a", "0.9M", 839_242),
+                    "convpool_cnn_a": ("convpool", "a", "1.28M", 1_254_250),
+                    "all_cnn_a": ("all", "a", "1.28M", 1_254_250),
+                    "model_b": ("base", "b", "1M", 885_610), "strided_cnn_b": ("strided", "b", "1M", 885_610),
+                    "convpool_cnn_b": ("convpool", "b", "1.35M", 1_300_618),
+                    "all_cnn_b": ("all", "b", "1.35M", 1_300_618), "model_c": ("base", "c", "1.3M", 954_730)}
 
 
 NOTES = {
@@ -161,6 +208,11 @@ def entries() -> list[ZooEntry]:
     out = [
         _paper("lenet5", lenet5(), "LeCun et al. 1998, Gradient-Based Learning Applied to Document Recognition",
                "60,000", 61_706),
+        ZooEntry("lenet5_c3_table", lenet5_c3_table(), Reference(
+            "paper", stated="60,000", counted=60_806, citation="LeCun et al. 1998, Table I (C3's connections)",
+            note="lenet5 with the paper's C3 connection table: 1,516 params at C3 (60 connections of 25 weights, "
+                 "16 biases); the S2/S4 coefficients and the RBF output stay as in lenet5"), FAMILY,
+            variant_of="lenet5"),
         _paper("alexnet", alexnet(), "Krizhevsky et al. 2012, ImageNet Classification with Deep CNNs", "60M",
                62_378_344),
         _paper("alexnet_grouped", alexnet(groups=2), "Krizhevsky et al. 2012, Fig. 2 (two GPUs)", "60M", 60_965_224),
@@ -173,6 +225,12 @@ def entries() -> list[ZooEntry]:
         _paper("strided_cnn_c", all_cnn("strided"), springenberg, "1.3M", 954_730),
         _paper("convpool_cnn_c", all_cnn("convpool"), springenberg, "1.4M", 1_369_738),
     ]
+    for name, (variant, model, stated, counted) in ALL_CNN_VARIANTS.items():
+        out.append(ZooEntry(name, all_cnn(variant, model), Reference(
+            "paper", stated=stated, counted=counted, citation=f"{springenberg}, Tables 1-3",
+            note=f"model {model.upper()} (Table 1) as the {variant} variant of Table 2 (3x3/2 max pools padded by 1, "
+                 "extra and strided convs 3x3, as for C); Table 3 gives only approximate counts"),
+            FAMILY, variant_of="all_cnn_c"))
     for depth in VGG_CONFIGS:
         for suffix, batch_norm in (("", False), ("_bn", True)):
             name = f"vgg{depth}{suffix}"

@@ -68,10 +68,14 @@ def _flat(kwargs: dict) -> dict:
 
 @dataclasses.dataclass(frozen=True)
 class ZooEntry:
+    """An architecture of the zoo. `variant_of` names the entry a variant varies when the variant is kept only to
+    check a paper's count (LeNet-5's C3 table, ResNet v1's strides): no search space adapts it."""
+
     name: str
     genome: Genome
     reference: Reference
     family: str
+    variant_of: str = ""
 
 
 def reference_model(ref: Reference) -> nn.Module:

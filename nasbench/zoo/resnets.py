@@ -91,4 +91,10 @@ def entries() -> list[ZooEntry]:
         "paper", stated="36.5M", counted=36_479_194, citation="Zagoruyko & Komodakis 2016, WRN-28-10 (CIFAR-10)"),
         FAMILY))
     out += [_preact(order) for order in ORDERS if order != "original"]  # original = resnet18
+    out.append(ZooEntry("resnet50_v1", imagenet_resnet(bottleneck_stages(BOTTLENECK_DEPTHS[50], stride_1x1=True)),
+                        Reference("paper", counted=25_557_032, citation="He et al. 2015, Table 1 (50-layer)",
+                                  note="the original ResNet-50 (v1): each downsampling bottleneck strides its first "
+                                       "1x1 conv; torchvision's resnet50 (v1.5) strides the 3x3. Same params; "
+                                       "3.88 GFLOPs (v1.5: 4.11) against the paper's 3.8"),
+                        FAMILY, variant_of="resnet50"))
     return out
