@@ -17,7 +17,7 @@ from search_spaces.base import merge_repeats
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 FAMILIES = ("resnet_family", "vgg_family", "inception_family", "inception_branch_family", "densenet_family",
-            "mobile_family", "mobilenet_v3_family", "efficientnet")
+            "mobile_family", "mobilenet_v3_family", "squeezenet_family", "efficientnet")
 SPACES = list_spaces()
 DIGITS = dict(in_chans=1, resolution=16, num_classes=10)
 INPUTS = [DIGITS, dict(in_chans=3, resolution=32, num_classes=10), dict(in_chans=3, resolution=224, num_classes=1000)]
@@ -30,6 +30,7 @@ BUILD_QUOTA = {
     "inception_family": (20, dict(in_chans=1, resolution=12, num_classes=10), dict(max_flops=2e7, max_params=2e6)),
     "efficientnet": (8, dict(in_chans=1, resolution=8, num_classes=10), dict(max_flops=3e7, max_params=1.2e7)),
     "mobilenet_v3_family": (6, DIGITS, dict(max_flops=3e7, max_params=6e6)),
+    "squeezenet_family": (4, DIGITS, dict(max_flops=5e7, max_params=2e6)),
     "inception_branch_family": (6, dict(in_chans=1, resolution=8, num_classes=10), dict(max_flops=3e7, max_params=5e6)),
     "lecture": (25, DIGITS, dict(max_flops=5e7, max_params=2e6)),
     "compound": (4, DIGITS, {}),

@@ -32,6 +32,7 @@ REQUIRED = (
     "wide_resnet101_2 wrn28_10 resnext50_32x4d densenet121 densenet169 densenet201 mobilenet_v1 mobilenet_v2 "
     "shufflenet_v1_g3 shufflenet_v2_x1_0 seresnet50 ecaresnet50 cbam_resnet50 inception_bn inception_v4 "
     "inception_resnet_v1 inception_resnet_v2 mobilenet_v3_large mobilenet_v3_small lenet5_c3_table resnet50_v1 "
+    "squeezenet1_0 squeezenet1_1 "
     "model_a strided_cnn_a convpool_cnn_a all_cnn_a model_b strided_cnn_b convpool_cnn_b all_cnn_b model_c "
     + " ".join(f"efficientnet_b{i}" for i in range(8))
 ).split()
