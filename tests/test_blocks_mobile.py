@@ -61,8 +61,8 @@ def test_output_channels_and_expanded_widths():
     assert MBConvGene(expansion=6.0).mid_chans(24) == 144
     assert MBConvGene(expansion=2.5).mid_chans(20) == 48  # make_divisible(50, 8)
     assert MBConvGene(expansion=1.0).mid_chans(20) == 20
-    assert MBConvGene(expansion=6.0, se=0.25).squeeze(240, 6.0).reduced == 10  # a quarter of the block input, as timm
-    assert MBConvGene(expansion=6.0, se=0.25).squeeze(6, 6.0).reduced == 1  # never an empty squeeze
+    assert MBConvGene(expansion=6.0, se=0.25).squeeze(40, 240, 6.0).reduced == 10  # a quarter of the input, as timm
+    assert MBConvGene(expansion=6.0, se=0.25).squeeze(1, 6, 6.0).reduced == 1  # never an empty squeeze
 
 
 def test_layer_shapes_of_an_se_mbconv():
@@ -191,11 +191,11 @@ def test_mobilenet_v3_squeeze_excitation_is_configured_by_the_se_fields():
     """1/4 of the expanded width rounded to a multiple of 8, ReLU inside, hard-sigmoid gate (timm's MobileNetV3)."""
     gene = MBConvGene(channels=40, expansion=3.0, kernel=5, act="relu", se=0.25, se_base="mid", se_divisor=8,
                       se_act="relu", se_gate="hard_sigmoid")
-    se = gene.squeeze(72, 3.0)
+    se = gene.squeeze(24, 72, 3.0)
     assert (se.reduced, se.act, se.gate) == (24, "relu", "hard_sigmoid")  # 72 / 4 = 18 -> 24
     module = se.module(72)
     assert isinstance(module.gate, torch.nn.Hardsigmoid) and isinstance(module.act, torch.nn.ReLU)
-    efficientnet = MBConvGene(channels=40, expansion=6.0, se=0.25, act="silu").squeeze(144, 6.0)
+    efficientnet = MBConvGene(channels=40, expansion=6.0, se=0.25, act="silu").squeeze(24, 144, 6.0)
     assert (efficientnet.reduced, efficientnet.act, efficientnet.gate) == (6, "silu", "sigmoid")  # 24 / 4
 
 
@@ -203,3 +203,14 @@ def test_se_fields_without_an_se_are_refused():
     with pytest.raises(GenomeError, match="set se > 0") as caught:
         MBConvGene(se_gate="hard_sigmoid")
     assert caught.value.path == "se"
+
+
+def test_an_se_at_the_output_shaped_as_attn_se_costs_what_attn_se_costs():
+    """se_position=out, se_base=out, 1/16 to a multiple of 8, ReLU, sigmoid: the SE-ResNet module on the output."""
+    at_output = MBConvGene(channels=64, expansion=4.0, se=1 / 16, se_base="out", se_position="out", se_divisor=8,
+                           se_act="relu")
+    attn = MBConvGene(channels=64, expansion=4.0, attn="se")
+    genomes = [Genome(stages=(Stage(g),), in_chans=32, resolution=8, num_classes=2) for g in (at_output, attn)]
+    assert analytic_cost(genomes[0]) == analytic_cost(genomes[1])
+    measured = fvcore_module_cost(build(genomes[0]), 32, 8, activations=False)
+    assert (measured.params, measured.flops) == analytic_cost(genomes[0])

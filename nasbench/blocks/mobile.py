@@ -26,25 +26,35 @@ class SqueezeFields:
     """How a mobile block's squeeze-excitation is sized and activated (fields added after `se`: at their defaults,
     EfficientNet's SE, and the genome keys of earlier genomes are unchanged)."""
 
-    se_base: str = gene_field("in", choices=("in", "mid"), added=True,
-                              doc="se is a ratio of the block's input (EfficientNet) or of its expanded width (V3)")
+    se_base: str = gene_field("in", choices=("in", "mid", "out"), added=True,
+                              doc="se is a ratio of the block's input (EfficientNet), its expanded width (V3) or its "
+                                  "output")
+    se_position: str = gene_field("dw", choices=("dw", "out"), added=True,
+                                  doc="the SE after the depthwise conv, or after the projection (on the output)")
     se_divisor: int = gene_field(1, min=1, max=64, added=True,
                                  doc="squeeze width rounded to a multiple of this (MobileNetV3: 8); 1: round()")
     se_act: str = gene_field("block", choices=("block", *ACTIVATIONS), added=True,
                              doc="activation inside the SE: the block's, or a given one (MobileNetV3: relu)")
     se_gate: str = gene_field("sigmoid", choices=GATES, added=True, doc="SE gate (MobileNetV3: hard_sigmoid)")
 
-    def squeeze(self, mid_chans: int, expansion: float) -> SqueezeExcite:
-        """The SE after the depthwise conv, on its `mid_chans` channels (the input's `expansion` times)."""
-        ratio = self.se / expansion if self.se_base == "in" else self.se  # type: ignore[attr-defined]
+    def squeeze(self, in_chans: int, mid_chans: int, expansion: float) -> SqueezeExcite:
+        """The SE of a block whose depthwise conv has `mid_chans` channels (the input's `expansion` times)."""
+        se, out = self.se, self.channels  # type: ignore[attr-defined]
+        if self.se_base == "in" and self.se_position == "dw":  # EfficientNet: of the input, counted on mid
+            reduced = se_width(mid_chans, se / expansion, self.se_divisor)
+        else:
+            base = {"in": in_chans, "mid": mid_chans, "out": out}[self.se_base]
+            reduced = se_width(base, se, self.se_divisor)
         act = self.act if self.se_act == "block" else self.se_act  # type: ignore[attr-defined]
-        return SqueezeExcite(se_width(mid_chans, ratio, self.se_divisor), act, self.se_gate)
+        return SqueezeExcite(reduced, act, self.se_gate)
 
     def check_fields(self, path: str) -> None:
-        shaped = (self.se_base, self.se_divisor, self.se_act, self.se_gate) != ("in", 1, "block", "sigmoid")
+        shaped = ((self.se_base, self.se_position, self.se_divisor, self.se_act, self.se_gate)
+                  != ("in", "dw", 1, "block", "sigmoid"))
         if shaped and not self.se:  # type: ignore[attr-defined]
             raise GenomeError(f"{path}.se" if path else "se",
-                              "se_base, se_divisor, se_act and se_gate shape a squeeze-excitation: set se > 0")
+                              "se_base, se_position, se_divisor, se_act and se_gate shape a squeeze-excitation: "
+                              "set se > 0")
 
 
 class MobileBlock(nn.Module):
@@ -90,9 +100,11 @@ class DepthwiseSeparableGene(SqueezeFields, BlockGene):
         """kxk depthwise conv-norm-act [-> SE] -> 1x1 pointwise conv-norm[-act]."""
         depthwise = ConvNormAct(in_chans, self.kernel, stride, groups=in_chans, norm=self.norm, act=self.act)
         layers: list[Layer] = [depthwise]
-        if self.se:
-            layers.append(self.squeeze(in_chans, 1.0))
+        if self.se and self.se_position == "dw":
+            layers.append(self.squeeze(in_chans, in_chans, 1.0))
         layers.append(ConvNormAct(self.channels, 1, norm=self.norm, act=self.act if self.pw_act else None))
+        if self.se and self.se_position == "out":
+            layers.append(self.squeeze(in_chans, in_chans, 1.0))
         return tuple(layers)
 
     def build(self, in_chans: int, stride: int) -> nn.Module:
@@ -138,9 +150,11 @@ class MBConvGene(SqueezeFields, BlockGene):
         if self.expansion != 1.0:
             layers.append(ConvNormAct(mid, 1, norm=self.norm, act=self.act))
         layers.append(ConvNormAct(mid, self.kernel, stride, groups=mid, norm=self.norm, act=self.act))
-        if self.se:
-            layers.append(self.squeeze(mid, self.expansion))
+        if self.se and self.se_position == "dw":
+            layers.append(self.squeeze(in_chans, mid, self.expansion))
         layers.append(ConvNormAct(self.channels, 1, norm=self.norm, act=None))
+        if self.se and self.se_position == "out":
+            layers.append(self.squeeze(in_chans, mid, self.expansion))
         return tuple(layers)
 
     def build(self, in_chans: int, stride: int) -> nn.Module:
