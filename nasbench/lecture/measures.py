@@ -40,7 +40,7 @@ def weight_params(name_or_genome: str | Genome, index: int, bias: bool = True) -
     """Params of the `index`-th weight layer (0-based); bias=False counts its weights alone, as decks often do (a
     conv's weights are its mult-adds per output position)."""
     row = weight_layers(name_or_genome).iloc[index]
-    return int(row.params) if bias else int(row.flops) // int(row.height * row.width)
+    return int(row.params) if bias else int(_weights(weight_layers(name_or_genome).iloc[[index]]).sum())
 
 
 def stage_outputs(name_or_genome: str | Genome) -> dict[str, Shape]:
@@ -73,8 +73,7 @@ def pool_output(name_or_genome: str | Genome, index: int, order: str = "HWC") ->
 
 def block_weights(name_or_genome: str | Genome, block: str) -> int:
     """Weights (no biases, no BN) of the conv layers of one block, e.g. an Inception module."""
-    rows = weight_layers(name_or_genome).query("block == @block")
-    return int((rows.flops // (rows.height * rows.width)).sum())
+    return int(_weights(weight_layers(name_or_genome).query("block == @block")).sum())
 
 
 def deck_memory(name_or_genome: str | Genome) -> int:
@@ -118,5 +117,9 @@ def pool_elements(name_or_genome: str | Genome, index: int) -> int:
 def conv_weights(genome: Genome) -> int:
     """Weights (no biases) of a genome's conv layers: their mult-adds per output position."""
     rows = weight_layers(genome)
-    rows = rows[rows.type != "fully connected"]
-    return int((rows.flops // (rows.height * rows.width)).sum())
+    return int(_weights(rows[rows.type != "fully connected"]).sum())
+
+
+def _weights(rows: pd.DataFrame) -> pd.Series:
+    """Weights (no biases) of weight layers: a conv's mult-adds per output position, an FC layer's mult-adds."""
+    return rows.flops // (rows.height * rows.width)
