@@ -2,7 +2,8 @@
 
     python bench/cost_speed.py [names...] [--repeats 20] [--threads 1]
 
-Per zoo entry: analytic = median over `--repeats` calls of `analytic_cost` uncached (its `__wrapped__`) (genome alone, nothing built);
+Per zoo entry: analytic = median over `--repeats` calls of `analytic_cost` uncached (its `__wrapped__`)
+(genome alone, nothing built);
 fvcore = one call of build + `fvcore_module_cost(..., activations=False)`, the cheapest way to get the same two
 numbers from fvcore. Both must agree exactly (the script stops if they do not). The figure is the median over
 entries of fvcore time / analytic time.
