@@ -132,11 +132,12 @@ class TrainingDiverged(RuntimeError):
 
 Report = Callable[[EpochMetrics], object]
 Checkpoint = Callable[[EpochMetrics, dict], object]
+Prepare = Callable[[nn.Module], object]
 
 
 def evaluate(genome: Genome, dataset: Dataset, config: TrainConfig | None = None, report: Report | None = None,
              *, test: bool = False, test_each_epoch: bool = False, checkpoint: Checkpoint | None = None,
-             resume: dict | None = None) -> TrainResult:
+             resume: dict | None = None, prepare: Prepare | None = None) -> TrainResult:
     """Train `genome` on `dataset.train` for `config.epochs`, validating after each epoch.
 
     `report(metrics)` is called after every epoch; whatever it raises (Optuna's TrialPruned, a stop signal, an
@@ -150,6 +151,8 @@ def evaluate(genome: Genome, dataset: Dataset, config: TrainConfig | None = None
     loadable with torch.load(weights_only=True); its tensors are the live ones, so save it during the call); what it
     raises propagates as `report`'s does. `resume=state` continues the run that state was taken from (same genome,
     data and config) after its epoch, with the numbers of a run that was never stopped.
+    `prepare(model)` runs on the freshly built model before the optimiser is made (to load pre-trained weights, or
+    to freeze parameters with requires_grad=False: SGD then leaves them as they are).
     """
     if not isinstance(genome, Genome) or not isinstance(dataset, Dataset):
         raise ValueError(f"evaluate takes a Genome and a Dataset, got {type(genome).__name__} and "
@@ -163,7 +166,7 @@ def evaluate(genome: Genome, dataset: Dataset, config: TrainConfig | None = None
     history: list[EpochMetrics] = []
     with torch_threads(config.threads), seeded(config.seed, device):
         model, test_acc, failure = _train(genome, dataset, config, device, start, history,
-                                          _Hooks(report, checkpoint, test, test_each_epoch, resume))
+                                          _Hooks(report, checkpoint, test, test_each_epoch, resume, prepare))
     if failure is not None:
         _release(device)
     return TrainResult(status="ok" if failure is None else "failed", failure_reason=failure or "",
@@ -180,12 +183,14 @@ class _Hooks:
     test: bool
     test_each_epoch: bool
     resume: dict | None
+    prepare: Prepare | None
 
 
 def _train(genome: Genome, dataset: Dataset, config: TrainConfig, device: torch.device, start: float,
            history: list[EpochMetrics], hooks: _Hooks):
     """(model, test accuracy or None, None), or (None, None, failure reason); appends to `history` as it goes."""
-    run, failure = _attempt(lambda: _Run(genome, dataset, config, device, hooks.test_each_epoch, hooks.resume))
+    run, failure = _attempt(lambda: _Run(genome, dataset, config, device, hooks.test_each_epoch, hooks.resume,
+                                         hooks.prepare))
     if failure is not None:
         return None, None, failure
     history.extend(run.history)
@@ -290,9 +295,12 @@ class _Run:
     """One training run: the model (and its EMA), optimiser, schedule and device-resident data."""
 
     def __init__(self, genome: Genome, dataset: Dataset, config: TrainConfig, device: torch.device,
-                 test_each_epoch: bool = False, resume: dict | None = None):
+                 test_each_epoch: bool = False, resume: dict | None = None, prepare: Prepare | None = None):
         self.config, self.device = config, device
-        self.model = build(genome).to(device)
+        self.model = build(genome)
+        if prepare is not None:
+            prepare(self.model)
+        self.model = self.model.to(device)
         if config.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
         self.forward = torch.compile(self.model) if config.compile else self.model
