@@ -10,6 +10,7 @@ import pandas as pd
 
 from nasbench import atomic
 from nasbench.lecture.experiments import Experiment
+from nasbench.lecture.metrics import EpochsTo
 from nasbench.lecture.verdict import verdicts as judged
 
 
@@ -71,6 +72,10 @@ def report(experiment: Experiment, settings, summary: pd.DataFrame, verdicts: pd
             lines.append(f"| {row['arm']} | {row['params']:,} | {row['flops'] / 1e6:.2f} | {seeds} | "
                          + " | ".join(cells) + " |")
         lines.append("")
+        epochs = settings.epochs or experiment.epochs
+        for measure in (m for m in measures if isinstance(m, EpochsTo)):
+            lines += [f"{measure.label.capitalize()}: a run that never reaches it within its {epochs} epochs counts "
+                      f"as {epochs + 1}, so a mean (and a ratio) that includes one is a bound.", ""]
     if len(verdicts):
         lines += ["| claim | measure | arm | other | difference | Welch p | outcome |",
                   "|---|---|---|---|---|---:|---|"]

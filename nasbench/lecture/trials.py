@@ -153,17 +153,23 @@ def _continue(run_dir: Path, settings: ExperimentSettings, done: pd.DataFrame | 
 
 
 def _rounds(run_dir: Path, settings: ExperimentSettings, table: Table) -> ExperimentOutcome:
+    """Arms trained from scratch first, then those starting from their weights; Ray starts only if one is left."""
     all_arms = arms(settings)
     sources = {arm.start_from for arm in all_arms if arm.start_from}
-    first = [arm for arm in all_arms if not arm.start_from]
-    second = [arm for arm in all_arms if arm.start_from]
-    with connected(settings) as resources:
-        for round_arms in (first, second):
-            jobs = [(arm.name, seed) for seed in range(settings.seeds) for arm in round_arms
-                    if not table.has(arm.name, seed) or (arm.name in sources and not _weights(run_dir, arm.name,
-                                                                                              seed).is_file())]
-            if jobs:
-                _fit(settings, run_dir, jobs, sources, table, resources)
+
+    def todo(round_arms: list[Arm]) -> list[tuple[str, int]]:
+        return [(arm.name, seed) for seed in range(settings.seeds) for arm in round_arms
+                if not table.has(arm.name, seed) or (arm.name in sources
+                                                     and not _weights(run_dir, arm.name, seed).is_file())]
+
+    rounds = ([arm for arm in all_arms if not arm.start_from], [arm for arm in all_arms if arm.start_from])
+    if any(todo(round_arms) for round_arms in rounds):
+        with connected(settings) as resources:
+            for round_arms in rounds:
+                if jobs := todo(round_arms):
+                    _fit(settings, run_dir, jobs, sources, table, resources)
+    else:
+        table.log(f"{run_dir} is complete: all {table.total} trainings are in its runs.csv")
     return table.finish()
 
 
