@@ -11,6 +11,7 @@ import torch
 from scipy import stats
 
 from nasbench import zoo
+from nasbench.analysis.seeds import CONTRADICTED, EXPECTATIONS, NOT_REPRODUCED, REPRODUCED, WITHIN_SPREAD, outcome
 from nasbench.cost import analytic_cost
 from nasbench.cost_table import layer_table
 from nasbench.data import load_dataset
@@ -18,7 +19,7 @@ from nasbench.lecture.arms import Shape, Task, start_from, task_data
 from nasbench.lecture.experiments import EXPERIMENTS, Claim
 from nasbench.lecture.metrics import AtEpoch, EpochsTo, Final
 from nasbench.lecture.trials import ExperimentSettings, arms, read_run, resume_experiment, run_experiment
-from nasbench.lecture.verdict import CONTRADICTED, NOT_REPRODUCED, REPRODUCED, WITHIN_SPREAD, judge, outcome
+from nasbench.lecture.verdict import judge
 from nasbench.train import TrainConfig, evaluate
 from runners import experiment as cli
 
@@ -53,7 +54,7 @@ def test_every_claim_names_arms_and_a_measure_of_its_experiment():
     for experiment in EXPERIMENTS.values():
         names = {arm.name for arm in experiment.arms(DIGITS)}
         for claim in experiment.claims:
-            assert {claim.arm, claim.other} <= names
+            assert {claim.arm, claim.other} <= names and claim.expect in EXPECTATIONS
             assert experiment.measure(claim.measure).name == claim.measure
 
 
@@ -75,6 +76,8 @@ def test_outcomes_follow_sign_and_spread():
     assert outcome("higher", low, wide) == NOT_REPRODUCED
     assert outcome("not higher", high, low) == CONTRADICTED
     assert outcome("not higher", low, wide) == REPRODUCED
+    assert outcome("not lower", low, high) == CONTRADICTED
+    assert outcome("not lower", high, wide) == REPRODUCED
     assert outcome("lower", low[:1], high) == "one seed, no spread: holds"
 
 

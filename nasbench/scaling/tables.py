@@ -6,6 +6,7 @@ from pathlib import Path
 import pandas as pd
 
 from nasbench import atomic
+from nasbench.scaling.compare import comparison_markdown, strategy_comparison
 from nasbench.scaling.plots import plot_accuracy_vs_flops
 
 
@@ -22,12 +23,16 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_tables(run_dir: Path, runs: pd.DataFrame, final: bool = False) -> pd.DataFrame:
-    """runs.csv and summary.csv (every time), summary.md and accuracy_vs_flops.png (when final)."""
+    """runs.csv and summary.csv (every time); summary.md (with compound against the best single dimension),
+    comparison.csv and accuracy_vs_flops.png (when final)."""
     summary = summarise(runs)
     atomic.write_text(run_dir / "runs.csv", runs.to_csv(index=False))
     atomic.write_text(run_dir / "summary.csv", summary.to_csv(index=False))
     if final:
-        atomic.write_text(run_dir / "summary.md", summary_markdown(summary))
+        comparison = strategy_comparison(runs)
+        atomic.write_text(run_dir / "comparison.csv", comparison.to_csv(index=False))
+        atomic.write_text(run_dir / "summary.md", summary_markdown(summary) + (
+            "\n" + comparison_markdown(comparison) if len(comparison) else ""))
         if len(summary):
             with atomic.atomic_path(run_dir / "accuracy_vs_flops.png") as tmp:
                 plot_accuracy_vs_flops(summary, tmp)
