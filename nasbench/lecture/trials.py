@@ -123,7 +123,7 @@ def resume_experiment(run_dir: str | os.PathLike, log: Log = print) -> Experimen
     run_dir = Path(run_dir)
     config, settings = read_run(run_dir)
     with run_lock(run_dir):
-        done = pd.read_csv(run_dir / "runs.csv") if (run_dir / "runs.csv").is_file() else None
+        done = _read_table(run_dir / "runs.csv") if (run_dir / "runs.csv").is_file() else None
         config.setdefault("resumes", []).append({"at": _now(), "trainings_before": 0 if done is None else len(done)})
         atomic.write_text(run_dir / "config.json", json.dumps(config, indent=2))
         log(f"resuming {run_dir}: {0 if done is None else len(done)} training(s) done before")
@@ -211,7 +211,10 @@ def train_arm(config: dict, settings: dict, sources: dict, source_arms: tuple[st
                            **arm.train})
     prepare = None
     if arm.start_from:
-        weights = sources[f"{arm.start_from}/{seed}"]
+        weights = sources.get(f"{arm.start_from}/{seed}")
+        if weights is None:
+            raise ValueError(f"{name} starts from {arm.start_from}, which has no trained weights for seed {seed} "
+                             "(its training failed)")
         prepare = lambda model: start_from(weights, arm.freeze, model)  # noqa: E731
     result = evaluate(arm.genome, data, train, test_each_epoch=True, prepare=prepare)
     metrics = {"status": result.status, "failure_reason": result.failure_reason,
@@ -247,7 +250,7 @@ class Table:
         self.arms = {arm.name: arm for arm in arms(settings)}
         self.rows = [] if done is None else done.to_dict("records")
         curves = run_dir / "curves.csv"
-        self.curves = pd.read_csv(curves).to_dict("records") if done is not None and curves.is_file() else []
+        self.curves = _read_table(curves).to_dict("records") if done is not None and curves.is_file() else []
         self.total = len(self.arms) * settings.seeds
 
     def has(self, arm: str, seed: int) -> bool:
@@ -292,6 +295,17 @@ def _curve_rows(arm: str, seed: int, curve: pd.DataFrame) -> list[dict]:
              "train_error": 1 - m["train_accuracy"], "val_error": 1 - m["val_accuracy"],
              "test_error": 1 - m["test_accuracy"], "lr": m["lr"], "wall_time_s": m["wall_time_s"]}
             for m in curve.to_dict("records")]
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    """A CSV table of the run folder; ValueError naming the file when it is unreadable or not a table of runs."""
+    try:
+        table = pd.read_csv(path)
+    except ValueError as exc:  # pandas' ParserError and EmptyDataError, bad bytes
+        raise ValueError(f"{path} is not a readable table: {exc}") from None
+    if not {"arm", "seed"} <= set(table.columns):
+        raise ValueError(f"{path} is not a lecture experiment's table: it has no arm and seed columns")
+    return table
 
 
 def _weights(run_dir: Path, arm: str, seed: int) -> Path:
