@@ -2,6 +2,7 @@
 one whole run as Ray Tune trials with its resume."""
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -179,3 +180,14 @@ def test_settings_defaults_come_from_one_place():
     assert parser.get_default("dataset") == ExperimentSettings.dataset == "distorted_digits"
     assert math.isclose(parser.get_default("cpus_per_trial"), ExperimentSettings.cpus_per_trial)
     assert [a.name for a in arms(ExperimentSettings(experiment="activations"))] == ["relu", "tanh", "sigmoid"]
+
+
+def test_a_damaged_runs_table_is_named_in_one_line_and_left_as_it_is(tmp_path, capsys):
+    settings = ExperimentSettings(experiment="activations", results_dir=str(tmp_path))
+    (tmp_path / "config.json").write_text(json.dumps({"settings": settings.to_dict()}))
+    (tmp_path / "runs.csv").write_bytes(b"\x00\xff not a table")
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["--resume", str(tmp_path)])
+    err = capsys.readouterr().err.strip()
+    assert stop.value.code == 2 and len(err.splitlines()) == 1 and "runs.csv is not a readable table" in err
+    assert (tmp_path / "runs.csv").read_bytes() == b"\x00\xff not a table"
