@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -157,6 +158,11 @@ def test_a_transfer_run_trains_sources_first_and_resumes_without_retraining(tmp_
     merged = again.runs.set_index("arm").loc[kept["arm"]]
     assert merged["test_error"].tolist() == kept["test_error"].tolist()
     assert len(read_run(first.run_dir)[0]["resumes"]) == 1
+
+    shutil.rmtree(first.run_dir / "weights")  # a committed example run has no weights: complete, nothing retrained
+    lines.clear()
+    resume_experiment(first.run_dir, log=lines.append)
+    assert lines[-1].endswith("is complete: all 4 trainings are in its runs.csv")
 
 
 @pytest.mark.parametrize("argv, message", [

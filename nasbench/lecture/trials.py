@@ -153,20 +153,21 @@ def _continue(run_dir: Path, settings: ExperimentSettings, done: pd.DataFrame | 
 
 
 def _rounds(run_dir: Path, settings: ExperimentSettings, table: Table) -> ExperimentOutcome:
-    """Arms trained from scratch first, then those starting from their weights; Ray starts only if one is left."""
+    """Arms trained from scratch first, then those starting from their weights (a source arm is trained again only
+    when an arm still to train needs weights its run folder lacks); Ray starts only if something is left."""
     all_arms = arms(settings)
     sources = {arm.start_from for arm in all_arms if arm.start_from}
-
-    def todo(round_arms: list[Arm]) -> list[tuple[str, int]]:
-        return [(arm.name, seed) for seed in range(settings.seeds) for arm in round_arms
-                if not table.has(arm.name, seed) or (arm.name in sources
-                                                     and not _weights(run_dir, arm.name, seed).is_file())]
-
-    rounds = ([arm for arm in all_arms if not arm.start_from], [arm for arm in all_arms if arm.start_from])
-    if any(todo(round_arms) for round_arms in rounds):
+    seeds = range(settings.seeds)
+    second = [(arm.name, seed) for seed in seeds for arm in all_arms
+              if arm.start_from and not table.has(arm.name, seed)]
+    needed = {(arm.start_from, seed) for seed in seeds for arm in all_arms if (arm.name, seed) in second}
+    first = [(arm.name, seed) for seed in seeds for arm in all_arms if not arm.start_from
+             and (not table.has(arm.name, seed)
+                  or ((arm.name, seed) in needed and not _weights(run_dir, arm.name, seed).is_file()))]
+    if first or second:
         with connected(settings) as resources:
-            for round_arms in rounds:
-                if jobs := todo(round_arms):
+            for jobs in (first, second):
+                if jobs:
                     _fit(settings, run_dir, jobs, sources, table, resources)
     else:
         table.log(f"{run_dir} is complete: all {table.total} trainings are in its runs.csv")
