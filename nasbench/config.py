@@ -16,3 +16,14 @@ def describe(cls: type, name: str) -> tuple[Any, str]:
         if field.name == name:
             return field.default, field.metadata.get("help", "")
     raise KeyError(f"{cls.__name__} has no setting {name!r}")
+
+
+def settings_from_dict(cls: type, data: Any) -> Any:
+    """Settings dataclass `cls` from its `dataclasses.asdict` read back from JSON (lists become tuples); ValueError
+    when `data` is no object or names a setting `cls` lacks."""
+    if not isinstance(data, dict):
+        raise ValueError("settings are missing or not an object")
+    unknown = sorted(set(data) - {field.name for field in dataclasses.fields(cls)})
+    if unknown:
+        raise ValueError(f"unknown settings {', '.join(unknown)}")
+    return cls(**{name: tuple(value) if isinstance(value, list) else value for name, value in data.items()})

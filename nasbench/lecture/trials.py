@@ -19,7 +19,7 @@ import torch
 from ray import tune
 
 from nasbench import atomic
-from nasbench.config import setting
+from nasbench.config import setting, settings_from_dict
 from nasbench.cost import analytic_cost
 from nasbench.data import DATASETS_HELP, load_dataset
 from nasbench.lecture.arms import Arm, Shape, start_from, task_data
@@ -75,13 +75,8 @@ class ExperimentSettings:
 
     @classmethod
     def from_dict(cls, data: dict) -> ExperimentSettings:
-        """`to_dict`'s output read back; ValueError on unknown settings."""
-        if not isinstance(data, dict):
-            raise ValueError("settings are missing or not an object")
-        unknown = sorted(set(data) - {field.name for field in dataclasses.fields(cls)})
-        if unknown:
-            raise ValueError(f"unknown settings {', '.join(unknown)}")
-        return cls(**data)
+        """`to_dict`'s output read back from JSON; ValueError on unknown settings."""
+        return settings_from_dict(cls, data)
 
     def ray_storage(self, run_dir: Path) -> Path:
         return (run_dir / "tune").resolve()

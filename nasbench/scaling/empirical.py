@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from nasbench import atomic
-from nasbench.config import setting
+from nasbench.config import setting, settings_from_dict
 from nasbench.data import DATASETS_HELP, Dataset, load_dataset
 from nasbench.scaling.baselines import BASELINES, STRATEGIES, baseline
 from nasbench.scaling.grid import best_coefficients, latest_search, resume_coefficients, search_coefficients
@@ -74,13 +74,8 @@ class EmpiricalSettings:
 
     @classmethod
     def from_dict(cls, data: dict) -> EmpiricalSettings:
-        """`to_dict`'s output read back from JSON (lists become tuples); ValueError on unknown settings."""
-        if not isinstance(data, dict):
-            raise ValueError("settings are missing or not an object")
-        unknown = sorted(set(data) - {field.name for field in dataclasses.fields(cls)})
-        if unknown:
-            raise ValueError(f"unknown settings {', '.join(unknown)}")
-        return cls(**{name: tuple(value) if isinstance(value, list) else value for name, value in data.items()})
+        """`to_dict`'s output read back from JSON; ValueError on unknown settings."""
+        return settings_from_dict(cls, data)
 
 
 @dataclasses.dataclass(frozen=True)

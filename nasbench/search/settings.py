@@ -7,7 +7,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from nasbench.config import setting
+from nasbench.config import setting, settings_from_dict
 from nasbench.data import DATASETS_HELP
 from nasbench.errors import SettingError
 from nasbench.objectives import OBJECTIVES
@@ -132,15 +132,9 @@ class SearchSettings:
         return out
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> SearchSettings:
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - names)
-        if unknown:
-            raise ValueError(f"unknown settings {', '.join(unknown)}")
-        values = dict(data)
-        if "objectives" in values:
-            values["objectives"] = tuple(values["objectives"])
-        return cls(**values)
+    def from_dict(cls, data: dict) -> SearchSettings:
+        """`to_dict`'s output read back from JSON; ValueError on unknown settings."""
+        return settings_from_dict(cls, data)
 
 
 TYPE_WORDS = {"int": "an integer", "float": "a number", "str": "a string", "bool": "true or false", "None": "null",
