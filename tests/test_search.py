@@ -31,7 +31,7 @@ settings = search_settings
 def test_search_writes_every_file_and_runners_analyze_reads_them(tmp_path, capsys):
     from runners import analyze
 
-    outcome = search(settings(tmp_path, seed_zoo=True, trials=3, max_flops=None))
+    outcome = search(settings(tmp_path, seed_zoo=True, trials=3, max_flops=None, concurrency=1, resolution=8))
     run = outcome.run_dir
     analyze.main([str(run)])
     assert run.name in capsys.readouterr().out and (run / "report.md").is_file()
@@ -39,7 +39,7 @@ def test_search_writes_every_file_and_runners_analyze_reads_them(tmp_path, capsy
     config = json.loads((run / "config.json").read_text())
     assert config["settings"]["trials"] == 3 and config["settings"]["seed_zoo"] is True
     assert config["run_id"] == run.name and config["versions"]["ray"] == ray.__version__
-    assert config["dataset"] == {"name": "digits", "in_chans": 1, "resolution": 16, "num_classes": 10,
+    assert config["dataset"] == {"name": "digits", "in_chans": 1, "resolution": 8, "num_classes": 10,
                                  "train": 64, "val": 64, "test": 64}
 
     table = pd.read_parquet(run / "trials.parquet")
@@ -67,7 +67,7 @@ def test_search_writes_every_file_and_runners_analyze_reads_them(tmp_path, capsy
     assert sorted(p.name for p in (run / "genomes").iterdir()) == sorted(
         [f"{k}.json" for k in front["key"]] + [f"{k}.pt" for k in front["key"]])
     # the front's trained weights load (weights_only) and reproduce the recorded validation accuracy
-    dataset = load_dataset("digits", resolution=16, limit=64)
+    dataset = load_dataset("digits", resolution=8, limit=64)
     for _, row in front.iterrows():
         model = load_model(run, row["key"])
         assert measure(model, dataset.val, TrainConfig(), torch.device("cpu"))[1] == pytest.approx(row["accuracy"])
@@ -81,7 +81,7 @@ def test_search_writes_every_file_and_runners_analyze_reads_them(tmp_path, capsy
 
 
 def test_failing_trials_are_recorded_and_the_search_completes(tmp_path):
-    outcome = search(settings(tmp_path, trials=2, lr=1e12))
+    outcome = search(settings(tmp_path, trials=2, lr=1e12, concurrency=1))
     table = trained_rows(outcome.trials)
     assert list(table["state"]) == ["FAIL", "FAIL"]
     assert table["failure_reason"].str.contains("non-finite").all()
@@ -90,7 +90,7 @@ def test_failing_trials_are_recorded_and_the_search_completes(tmp_path):
 
 def test_over_budget_genomes_are_never_trained_and_sampled_again(tmp_path):
     budget = 2e6
-    outcome = search(settings(tmp_path, trials=3, max_flops=budget))
+    outcome = search(settings(tmp_path, trials=3, max_flops=budget, concurrency=1))
     table = outcome.trials
     infeasible = table[table["state"] == "INFEASIBLE"]
     trained = table.drop(infeasible.index)
@@ -154,7 +154,7 @@ def test_four_objectives_shared_storages_and_a_parameter_budget(tmp_path):
     """Accuracy against FLOPs, params and measured latency with the GP sampler; the study in an SQLite database
     (as a shared PostgreSQL one would be given) and Ray's files under a separate storage path."""
     db = tmp_path / "studies.db"
-    outcome = search(settings(tmp_path / "results", trials=2, sampler="gp", max_params=3e5,
+    outcome = search(settings(tmp_path / "results", trials=2, concurrency=1, sampler="gp", max_params=3e5,
                                   objectives=("accuracy", "flops", "params", "latency"),
                                   optuna_storage=f"sqlite:///{db}", storage_path=str(tmp_path / "ray")))
     trained = outcome.trials[outcome.trials["state"] == "COMPLETE"]
