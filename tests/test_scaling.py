@@ -213,8 +213,19 @@ def test_bad_flags_exit_2_with_one_line(argv, message, capsys):
     assert exit_info.value.code == 2 and message in err and len(err.strip().splitlines()) == 1
 
 
+@pytest.fixture
+def one_cpu_ray():
+    """A local Ray instance of one CPU for the grid search to attach to: its trials run one after the other in one
+    Ray worker (one worker to start, not two)."""
+    import ray
+
+    ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)
+    yield
+    ray.shutdown()
+
+
 @pytest.mark.slow
-def test_tiny_grid_search_picks_feasible_coefficients_and_scales_with_them(tmp_path, monkeypatch):
+def test_tiny_grid_search_picks_feasible_coefficients_and_scales_with_them(tmp_path, monkeypatch, one_cpu_ray):
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     scale.main(["--empirical", "--grid", "--grid-trials", "2", "--baselines", "efficientnet", "--targets", "2",
                 "--seeds", "1", "--epochs", "1", "--limit", "64", "--results-dir", str(tmp_path)])
