@@ -149,7 +149,7 @@ def test_a_broken_plugin_block_is_named_with_its_package(installed, monkeypatch,
 def test_a_search_of_an_installed_space_trains_its_block_in_ray_workers(installed, tmp_path):
     out = tmp_path / "runs"
     done = subprocess.run([sys.executable, "-m", "runners.search", "--space", "twin_demo", "--trials", "2",
-                           "--epochs", "1", "--limit", "64", "--results-dir", str(out)],
+                           "--epochs", "1", "--limit", "64", "--concurrency", "1", "--results-dir", str(out)],
                           env=_with_plugin(installed), capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     trials = pd.read_csv(next(out.glob("twin_demo/*/trials.csv")))
