@@ -307,8 +307,8 @@ def test_two_searches_share_one_database_through_a_kill_and_torn_connections(pos
     with ThreadPoolExecutor(1) as watcher:
         killed = watcher.submit(kill_at_first_row, driver, tmp_path / "killed", timeout=240)
         tear = TearConnections(postgres, application="torn")
-        torn = search(search_settings(tmp_path / "torn", optuna_storage=f"{url}?application_name=torn"),
-                      callbacks=[tear])
+        torn = search(search_settings(tmp_path / "torn", optuna_storage=f"{url}?application_name=torn",
+                                     concurrency=1), callbacks=[tear])
         run_dir, output = killed.result()
     assert postgres.password not in output
     assert len(tear.torn) >= 6 and sum(tear.torn) >= 3  # each trial started and reported once
