@@ -28,7 +28,7 @@ from nasbench.train import TrainConfig, evaluate
 from nasbench.zoo.stems import make_stem
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("local_ray")]
-DATA = dict(dataset="digits", resolution=8, limit=48, batch_size=16, epochs=2)
+DATA = dict(dataset="digits", resolution=8, limit=48, batch_size=16, epochs=2, concurrency=1)  # one Ray worker
 COMPARED = ["number", "state", "key", "accuracy", "test_accuracy", "flops", "params", "epochs", "wall_time_s",
             "failure_reason"]
 
@@ -68,7 +68,7 @@ def built(tmp_path_factory):
 
 def search_over(path, results, **overrides):
     values = {**DATA, "space": Table(path).space, "benchmark": str(path), "max_flops": None, "trials": 10,
-              "concurrency": 1, "sampler": "random", **overrides}
+              "sampler": "random", **overrides}
     settings = search_settings(results, **values)
     return run_search(settings, TinySpace(), log=lambda line: None)
 
