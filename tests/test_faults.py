@@ -190,7 +190,7 @@ def small_disk(tmp_path):
 @pytest.mark.slow
 def test_a_full_disk_stops_the_search_with_one_line(small_disk, local_ray, capsys):
     code, _, err = cli(capsys, "--trials", "2", "--epochs", "1", "--limit", "64", "--max-failures", "0",
-                       "--results-dir", str(small_disk))
+                       "--concurrency", "1", "--results-dir", str(small_disk))
     assert code == 1, err[-2000:]
     assert "Traceback" not in err
     (line,) = error_lines(err)
