@@ -179,7 +179,7 @@ def test_tiny_empirical_run_writes_its_tables_and_plot(tmp_path, capsys, monkeyp
                 "--limit", "64", "--results-dir", str(tmp_path)])
     (run_dir,) = (tmp_path / "scaling").iterdir()
     assert {p.name for p in run_dir.iterdir()} == {"config.json", "points.csv", "runs.csv", "summary.csv", "summary.md",
-                                                    "accuracy_vs_flops.png", ".run.lock"}
+                                                    "comparison.csv", "accuracy_vs_flops.png", ".run.lock"}
     points = pd.read_csv(run_dir / "points.csv")
     assert list(zip(points["strategy"], points["target"])) == [("baseline", 1.0)] + [
         (s, t) for s in ("compound", "depth", "width", "resolution") for t in (2.0, 4.0)]
@@ -192,7 +192,13 @@ def test_tiny_empirical_run_writes_its_tables_and_plot(tmp_path, capsys, monkeyp
     assert len(summary) == 9 and set(summary["seeds"]) == {1} and summary["test_std"].isna().all()
     assert (run_dir / "accuracy_vs_flops.png").read_bytes()[:4] == b"\x89PNG"
     assert json.loads((run_dir / "config.json").read_text())["compound"] == [1.2, 1.1, 1.15]
-    assert "| resnet | width | 4 |" in capsys.readouterr().out
+    comparison = pd.read_csv(run_dir / "comparison.csv")
+    assert list(zip(comparison["target"], comparison["strategy"])) == [
+        (t, s) for t in (2.0, 4.0) for s in ("depth", "width", "resolution")]
+    assert comparison["compound_higher"].str.startswith("one seed, no spread").all()
+    assert comparison.groupby("target")["best_single"].sum().tolist() == [1, 1]
+    out = capsys.readouterr().out
+    assert "| resnet | width | 4 |" in out and "best single dimension" in out
 
 
 @pytest.mark.parametrize("argv, message", [
