@@ -138,7 +138,8 @@ def test_a_frozen_body_stays_as_loaded_while_the_head_learns():
 
 @pytest.mark.slow
 def test_a_transfer_run_trains_sources_first_and_resumes_without_retraining(tmp_path, local_ray):
-    settings = ExperimentSettings(experiment="transfer", seeds=1, epochs=1, limit=150, results_dir=str(tmp_path))
+    settings = ExperimentSettings(experiment="transfer", seeds=1, epochs=1, limit=150, cpus_per_trial=2,
+                                  results_dir=str(tmp_path))  # one trial at a time: one Ray worker to start
     first = run_experiment(settings, log=lambda line: None)
     runs = first.runs
     assert sorted(runs["arm"]) == ["fine-tune", "linear-probe", "scratch", "source"]
