@@ -9,6 +9,8 @@ import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
+
 from nasbench.errors import SettingError
 
 
@@ -67,6 +69,19 @@ def _fresh_file(path: Path) -> Path:
             return tmp
         except FileExistsError:
             continue
+
+
+def read_table(path: Path, columns: tuple[str, ...], what: str) -> pd.DataFrame:
+    """The CSV table in the file `path`; ValueError naming the file when it is unreadable or lacks one of `columns`
+    ("<path> is not <what>: it has no <column> column")."""
+    try:
+        table = pd.read_csv(path)
+    except ValueError as exc:  # pandas' ParserError and EmptyDataError, bad bytes
+        raise ValueError(f"{path} is not a readable table: {exc}") from None
+    missing = [name for name in columns if name not in table.columns]
+    if missing:
+        raise ValueError(f"{path} is not {what}: it has no {missing[0]} column")
+    return table
 
 
 def read_json(path: Path, error: type[Exception]) -> object:

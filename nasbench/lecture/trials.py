@@ -294,14 +294,7 @@ def _curve_rows(arm: str, seed: int, curve: pd.DataFrame) -> list[dict]:
 
 
 def _read_table(path: Path) -> pd.DataFrame:
-    """A CSV table of the run folder; ValueError naming the file when it is unreadable or not a table of runs."""
-    try:
-        table = pd.read_csv(path)
-    except ValueError as exc:  # pandas' ParserError and EmptyDataError, bad bytes
-        raise ValueError(f"{path} is not a readable table: {exc}") from None
-    if not {"arm", "seed"} <= set(table.columns):
-        raise ValueError(f"{path} is not a lecture experiment's table: it has no arm and seed columns")
-    return table
+    return atomic.read_table(path, ("arm", "seed"), "a lecture experiment's table")
 
 
 def _weights(run_dir: Path, arm: str, seed: int) -> Path:

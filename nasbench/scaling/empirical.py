@@ -244,15 +244,7 @@ def _identity(row: dict) -> tuple:
 
 
 def _read_table(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
-    """A CSV table of the run folder; ValueError naming the file when it is unreadable or lacks one of `columns`."""
-    try:
-        table = pd.read_csv(path)
-    except ValueError as exc:  # pandas' ParserError and EmptyDataError, bad bytes
-        raise ValueError(f"{path} is not a readable table: {exc}") from None
-    missing = [name for name in columns if name not in table.columns]
-    if missing:
-        raise ValueError(f"{path} is not a scaling run's table: it has no {missing[0]} column")
-    return table
+    return atomic.read_table(path, columns, "a scaling run's table")
 
 
 def _check_grid_space(settings: EmpiricalSettings, grid_space: SearchSpace | None) -> None:
