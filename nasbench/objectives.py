@@ -1,13 +1,19 @@
 """Objectives: their names, directions and trials-table columns, and the one syntax every command accepts.
 
+A search maximises a quality (validation `accuracy`, or a zero-cost proxy scored at initialisation: `ZERO_COST`)
+and minimises one or more costs; a search whose objectives leave accuracy out trains nothing (a zero-cost search).
+
 `accuracy,flops` and `accuracy:max,flops:min` mean the same; a direction is needed only for a column that is not
 a named objective (`test_accuracy:max`)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-OBJECTIVES = {"accuracy": "max", "flops": "min", "params": "min", "latency": "min"}  # name -> direction
-COLUMNS = {"accuracy": "accuracy", "flops": "flops", "params": "params", "latency": "latency_ms"}  # name -> column
+ZERO_COST = ("synflow", "naswot", "snip", "grad_norm", "fisher")  # the proxies of nasbench.proxies, larger is better
+COSTS = {"flops": "flops", "params": "params", "latency": "latency_ms"}  # cost name -> trials-table column
+QUALITIES = ("accuracy", *ZERO_COST)
+OBJECTIVES = {**dict.fromkeys(QUALITIES, "max"), **dict.fromkeys(COSTS, "min")}  # name -> direction
+COLUMNS = {**{name: name for name in QUALITIES}, **COSTS}  # name -> trials-table column
 DIRECTIONS = ("max", "min")
 
 
@@ -35,15 +41,30 @@ def parse_objectives(text: str) -> dict[str, str]:
 
 
 def search_objectives(text: str) -> tuple[str, ...]:
-    """The objectives of a search: accuracy and one or more costs, all named objectives."""
+    """The objectives of a search (`search_problem` says which are not)."""
     names = [part.partition(":")[0].strip() for part in str(text).split(",") if part.strip()]
+    problem = search_problem(names)
+    if problem:
+        raise ValueError(problem)
+    return tuple(parse_objectives(text))
+
+
+def search_problem(names) -> str:
+    """Why `names` are not a search's objectives ('' when they are): named objectives only, at least one quality
+    (accuracy or a zero-cost proxy) and at least one cost."""
     unknown = [name for name in names if name not in OBJECTIVES]
     if unknown:
-        raise ValueError(f"unknown objective {unknown[0]!r}; a search optimises {', '.join(OBJECTIVES)}")
-    parsed = parse_objectives(text)
-    if "accuracy" not in parsed or len(parsed) < 2:
-        raise ValueError("objectives must include accuracy and at least one cost (flops, params, latency)")
-    return tuple(parsed)
+        return f"unknown objective {unknown[0]!r}; a search optimises {', '.join(OBJECTIVES)}"
+    if not any(name in QUALITIES for name in names) or not any(name in COSTS for name in names):
+        return (f"objectives must include accuracy (or a zero-cost proxy: {', '.join(ZERO_COST)}) and at least one "
+                f"cost ({', '.join(COSTS)})")
+    return ""
+
+
+def quality(objectives) -> str:
+    """The quality a search reports as its best and plots upwards: accuracy if it is an objective, else the first
+    zero-cost proxy among them."""
+    return "accuracy" if "accuracy" in objectives else next(name for name in objectives if name in ZERO_COST)
 
 
 def as_columns(objectives: Mapping[str, str]) -> dict[str, str]:

@@ -43,6 +43,11 @@ class TrialRecord:
     flops: float = math.nan     # analytic FLOPs (== fvcore: one multiply-add is one FLOP)
     params: float = math.nan    # analytic parameter count
     latency_ms: float = math.nan  # measured forward latency (NaN unless latency is an objective)
+    synflow: float = math.nan   # zero-cost proxies at initialisation (nasbench.proxies; NaN unless an objective)
+    naswot: float = math.nan
+    snip: float = math.nan
+    grad_norm: float = math.nan
+    fisher: float = math.nan
     epochs: int = 0             # epochs completed
     wall_time_s: float = math.nan  # the trial's wall time
     failure_reason: str = ""    # why the trial is not COMPLETE ("" when it is; REPEAT: the trial it repeats;
@@ -123,9 +128,11 @@ def untrained_words(counts: Mapping[str, int]) -> str:
     return ", ".join(f"{counts[s]} {STATE_WORDS[s]}" for s in UNTRAINED if counts.get(s, 0))
 
 
-def describe_counts(counts: Mapping[str, int]) -> str:
-    """'24 trials trained: 22 complete, 2 pruned (stopped early); samples: 7 over budget (not trained)'."""
+def describe_counts(counts: Mapping[str, int], trains: bool = True) -> str:
+    """'24 trials trained: 22 complete, 2 pruned (stopped early); samples: 7 over budget (not trained)'; a zero-cost
+    search (`trains` False) says 'trials scored at initialisation (none trained)'."""
     parts = [f"{counts.get(s, 0)} {STATE_WORDS[s]}" for s in (COMPLETE, PRUNED, FAIL) if counts.get(s, 0)]
-    text = f"{trained(counts)} trials trained" + (f": {', '.join(parts)}" if parts else "")
+    done = "trained" if trains else "scored at initialisation (none trained)"
+    text = f"{trained(counts)} trials {done}" + (f": {', '.join(parts)}" if parts else "")
     untrained = untrained_words(counts)
     return text + (f"; samples: {untrained}" if untrained else "")

@@ -50,8 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
     space = p.add_argument_group("what to search")
     option(space, "space", type=choice("space", list_spaces()),
            help="search space (python -m runners.spaces lists them)")
-    option(space, "objectives", type=str, help="accuracy and one or more costs: flops, params, latency "
-                                                "(accuracy,flops or accuracy:max,flops:min)")
+    option(space, "objectives", type=str, help="accuracy (or a zero-cost proxy: synflow, naswot, snip, grad_norm, "
+                                                "fisher) and one or more costs: flops, params, latency "
+                                                "(accuracy,flops or accuracy:max,flops:min); without accuracy "
+                                                "nothing is trained (a zero-cost search)")
     option(space, "max_flops", type=flops_budget)
     option(space, "max_params", type=positive_float)
     option(space, "seed_zoo", action="store_true")
@@ -108,16 +110,20 @@ def shorten(genome: str, width: int = 90) -> str:
 
 
 def print_summary(outcome) -> None:
+    from nasbench.objectives import ZERO_COST
     from nasbench.record import describe_counts, state_counts
 
     front, table = outcome.front, outcome.trials
-    print(f"\n{describe_counts(state_counts(table))}")
+    complete = table[table["state"] == "COMPLETE"]
+    zero_cost = len(complete) > 0 and bool(complete["accuracy"].isna().all())  # scored by proxies, not trained
+    print(f"\n{describe_counts(state_counts(table), trains=not zero_cost)}")
     if len(front):
         print(f"Pareto front ({len(front)} genomes):")
-        shown = front[["number", "key", "accuracy", "test_accuracy", "flops", "params", "zoo_name", "genome"]].copy()
+        scores = [name for name in ("accuracy", "test_accuracy", *ZERO_COST) if front[name].notna().any()]
+        shown = front[["number", "key", *scores, "flops", "params", "zoo_name", "genome"]].copy()
         shown["genome"] = shown["genome"].map(shorten)
         formats = {"accuracy": "{:.4f}".format, "test_accuracy": "{:.4f}".format, "flops": "{:,.0f}".format,
-                   "params": "{:,.0f}".format}
+                   "params": "{:,.0f}".format, **dict.fromkeys(ZERO_COST, "{:.4g}".format)}
         print(shown.to_string(index=False, formatters=formats))
     written = ["config.json", "trials.parquet", "trials.csv", "pareto.csv", "genomes/", "pareto.png", "optuna.journal"]
     print(f"\nwritten to {outcome.run_dir}: "

@@ -61,6 +61,7 @@ def test_tables_of_older_runs_are_upgraded():
     assert list(new["state"]) == ["COMPLETE", "INFEASIBLE", "FAIL"]
     assert list(new["failure_reason"]) == ["", "flops 3e+07 > max_flops 2e+07", "non-finite loss"]
     assert set(COLUMNS) <= set(new.columns) and list(new["genome"]) == ["", "", ""]
+    assert new["snip"].isna().all() and new["synflow"].isna().all()  # columns added since: their defaults
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -17,6 +17,7 @@ from nasbench.analysis.stats import edf
 
 FRONT_MARGIN = 0.5  # a front plot's y axis reaches this share of the fronts' spread below their lowest member
 AXIS_PAD = 0.05  # share of the visible y range left blank above and below it
+LOG_SPAN = 1e3  # a positive y whose trials span this factor or more is drawn on a log axis (zero-cost proxies)
 
 
 def _colours() -> Iterator:
@@ -84,14 +85,17 @@ def fronts_figure(runs, x: str = "flops", y: str = "accuracy", complete_only: bo
     """Every run's eligible trials (faint) and front on one axis: log `x` (minimised) against `y` (maximised);
     zoo members labelled by `zoo_name`. The front is taken over `objectives` (default: the two axes); with more
     than two, its members are marked without a staircase (a projected front is not one). The y axis is scaled to
-    the fronts (`front_y_scale`): trials far below them are drawn as markers at its bottom edge."""
+    the fronts (`front_y_scale`): trials far below them are drawn as markers at its bottom edge; a positive `y`
+    spanning `LOG_SPAN` or more (a zero-cost proxy's scores) is drawn whole on a log axis instead."""
     objectives = dict(objectives or {y: "max", x: "min"})
     projected = len(objectives) > 2
     tables = split_runs(runs)
     points = {k: t[eligible_mask(t, objectives, complete_only)] for k, t in tables.items()}
     fronts = {k: pareto_front(t, objectives, complete_only).sort_values([x, y]) for k, t in tables.items()}
-    scale = front_y_scale(np.concatenate([f[y].to_numpy(dtype=float) for f in fronts.values()] or [[]]),
-                          np.concatenate([p[y].to_numpy(dtype=float) for p in points.values()] or [[]]))
+    values = np.concatenate([p[y].to_numpy(dtype=float) for p in points.values()] or [[]])
+    log_y = len(values) > 0 and values.min() > 0 and values.max() >= LOG_SPAN * values.min()
+    scale = None if log_y else front_y_scale(
+        np.concatenate([f[y].to_numpy(dtype=float) for f in fronts.values()] or [[]]), values)
     figure, ax = _figure()
     for colour, run_id in zip(_colours(), tables):
         shown = points[run_id] if scale is None else points[run_id][points[run_id][y] >= scale.cutoff]
@@ -107,7 +111,9 @@ def fronts_figure(runs, x: str = "flops", y: str = "accuracy", complete_only: bo
         ax.set_ylim(*scale.limits)
     ax.set_xscale("log")
     ax.set_xlabel(f"{x} (log scale)")
-    ax.set_ylabel(y)
+    if log_y:
+        ax.set_yscale("log")
+    ax.set_ylabel(f"{y} (log scale)" if log_y else y)
     ax.set_title("Pareto fronts" + (f" over {', '.join(objectives)}" if projected else ""))
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8, loc="upper left")  # above a front, where no trial can be

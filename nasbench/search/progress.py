@@ -17,7 +17,7 @@ import numpy as np
 from ray import tune
 
 from nasbench.analysis.fronts import nondominated
-from nasbench.objectives import as_columns
+from nasbench.objectives import as_columns, quality
 from nasbench.record import COMPLETE, STATES, TrialRecord, trained, untrained_words, upgrade_record
 from nasbench.search.results import finished_trials, trial_record, trials_frame, write_outputs
 
@@ -27,10 +27,11 @@ OUTPUTS_SHARE = 0.05  # and a rewrite that took t seconds waits at least t / OUT
 
 class Tally:
     """The finished trials so far, taken in trial by trial without building a table: counts per state, the best
-    accuracy and the Pareto front (the front of the former front and the new trials is the front of them all)."""
+    quality (accuracy, or the zero-cost proxy of a search that trains nothing) and the Pareto front (the front of
+    the former front and the new trials is the front of them all)."""
 
     def __init__(self, run_id: str, objectives: dict[str, str]):
-        self._run_id, self._objectives = run_id, as_columns(objectives)
+        self._run_id, self._objectives, self.quality = run_id, as_columns(objectives), quality(objectives)
         self._seen: set[int] = set()
         self.counts = dict.fromkeys(STATES, 0)
         self.best = math.nan
@@ -44,9 +45,9 @@ class Tally:
         for record in new:
             self.counts[record.state] += 1
         complete = [r for r in new if r.state == COMPLETE]
-        accuracies = [r.accuracy for r in complete if not math.isnan(r.accuracy)]
-        if accuracies:
-            self.best = max(accuracies) if math.isnan(self.best) else max(self.best, *accuracies)
+        scores = [getattr(r, self.quality) for r in complete if not math.isnan(getattr(r, self.quality))]
+        if scores:
+            self.best = max(scores) if math.isnan(self.best) else max(self.best, *scores)
         if complete:
             candidates = self.front + complete
             points = np.array([[getattr(r, column) * (-1.0 if direction == "max" else 1.0)
@@ -59,7 +60,7 @@ class Tally:
 
 
 class Progress(tune.Callback):
-    """Prints `[done/total] state genome | best accuracy | front size` as trials finish, and rewrites the run
+    """Prints `[done/total] state genome | best accuracy (or proxy) | front size` as trials finish, and rewrites the run
     folder's tables at most every `every_s` seconds (and `OUTPUTS_SHARE` of the time)."""
 
     def __init__(self, study, run_dir: Path, settings, log, every_s: float = OUTPUTS_EVERY_S):
@@ -84,11 +85,13 @@ class Progress(tune.Callback):
         if last is None:
             return
         counts = self._tally.counts
-        detail = (f"acc {last.accuracy:.3f} flops {last.flops:.3g}" if last.state == COMPLETE
+        name = self._tally.quality
+        label, shown = ("acc", "{:.3f}") if name == "accuracy" else (name, "{:.4g}")
+        detail = (f"{label} {shown.format(getattr(last, name))} flops {last.flops:.3g}" if last.state == COMPLETE
                   else last.failure_reason[:60])
         untrained = untrained_words(counts)
         self._log(f"[{trained(counts)}/{self._settings.trials}] #{last.number} {last.state:8s} "
-                  f"{detail} | best acc {self._tally.best:.3f} | front {len(self._tally.front)}"
+                  f"{detail} | best {label} {shown.format(self._tally.best)} | front {len(self._tally.front)}"
                   + (f" | {untrained}" if untrained else ""))
 
     def _write_if_due(self) -> None:

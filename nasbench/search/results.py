@@ -10,7 +10,7 @@ from optuna.trial import TrialState
 
 from nasbench import atomic
 from nasbench.analysis.fronts import pareto_front
-from nasbench.objectives import COLUMNS, as_columns
+from nasbench.objectives import COLUMNS, as_columns, quality
 from nasbench.record import TrialRecord, records_frame, state_counts, trained, upgrade
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
@@ -62,9 +62,9 @@ def write_outputs(run_dir: Path, frame: pd.DataFrame, objectives: dict[str, str]
     if plot and len(front):
         from nasbench.analysis.plots import plot_fronts
 
-        cost = next(COLUMNS[o] for o in objectives if o != "accuracy")
+        cost = next(COLUMNS[o] for o, direction in objectives.items() if direction == "min")
         with atomic.atomic_path(run_dir / "pareto.png") as tmp:
-            plot_fronts({frame["run_id"].iloc[0]: frame}, tmp, x=cost, y="accuracy",
+            plot_fronts({frame["run_id"].iloc[0]: frame}, tmp, x=cost, y=quality(objectives),
                         objectives=as_columns(objectives))
     return front
 

@@ -72,7 +72,9 @@ def _start(settings: SearchSettings, space: SearchSpace, dataset: dict, run_dir:
     budget = (f" | FLOP budget {space.max_flops:.3g}" if space.max_flops is not None
               else " | no FLOP budget: samples may be very large")
     replayed = f" replayed from {Path(settings.benchmark).name}" if settings.benchmark else ""
-    log(f"run {run_dir} | space {settings.space} | {settings.trials} trials x {settings.epochs} epochs on "
+    work = (f"{settings.trials} trials x {settings.epochs} epochs" if settings.trains else
+            f"{settings.trials} trials scored by {', '.join(settings.proxies)} at initialisation, none trained")
+    log(f"run {run_dir} | space {settings.space} | {work} on "
         f"{settings.dataset} ({dataset['in_chans']}x{dataset['resolution']}x{dataset['resolution']}){replayed} | "
         f"sampler {settings.sampler}{budget}")
     return _execute(settings, run_dir, study, storage, space, members, settings.trials, resources, log,

@@ -214,7 +214,8 @@ def study_searcher(settings: SearchSettings, study: optuna.Study, storage: optun
         queued = sum(t.state == TrialState.WAITING for t in study.trials)
         max_samples = min(max_samples, space.grid_size() - len(visited) + queued)
     sampled = optuna.load_study(study_name=study.study_name, storage=storage, sampler=sampler)
-    return StudySearcher(sampled, space, settings.directions, settings.epochs, n_trials, max_samples,
+    epochs = settings.epochs if settings.trains else 0  # a zero-cost search's trials are complete untrained
+    return StudySearcher(sampled, space, settings.directions, epochs, n_trials, max_samples,
                          describe=lambda genome: genome_record(genome, zoo_keys), allow_repeats=settings.allow_repeats,
                          prefilter=prefilter(settings))
 

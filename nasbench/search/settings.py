@@ -10,7 +10,7 @@ from typing import Any
 from nasbench.config import setting, settings_from_dict
 from nasbench.data import DATASETS_HELP
 from nasbench.errors import SettingError
-from nasbench.objectives import OBJECTIVES
+from nasbench.objectives import OBJECTIVES, ZERO_COST, search_problem
 from nasbench.proxies import parse_prefilter
 from nasbench.train import TrainConfig
 
@@ -32,7 +32,10 @@ class SearchSettings:
                                          "default: $NASBENCH_DATA, else ./data")
     resolution: int | None = setting(None, "input resolution (default: the dataset's)")
     objectives: tuple[str, ...] = setting(("accuracy", "flops"),
-                                          "accuracy (max) and one or more costs (min): flops, params, latency")
+                                          "a quality (max): accuracy, or a zero-cost proxy scored at initialisation "
+                                          "(synflow, naswot, snip, grad_norm, fisher; without accuracy nothing is "
+                                          "trained: a zero-cost search), and one or more costs (min): flops, params, "
+                                          "latency")
     trials: int = setting(24, "trials to train (over-budget samples are not counted)")
     epochs: int = setting(4, "training epochs per trial")
     seed: int = setting(0, "seed of the sampler, the data splits and the training")
@@ -93,7 +96,6 @@ class SearchSettings:
             (self.cpus_per_trial > 0, "cpus_per_trial", "must be positive"),
             (self.gpus_per_trial >= 0, "gpus_per_trial", "must be zero or positive"),
             (self.concurrency >= 0, "concurrency", "must be zero (automatic) or positive"),
-            (all(o in OBJECTIVES for o in self.objectives), "objectives", f"must be among {', '.join(OBJECTIVES)}"),
             (self.max_flops in ("auto", "none", None) or _positive(self.max_flops), "max_flops",
              "must be a positive number, auto or none"),
             (self.max_params is None or _positive(self.max_params), "max_params", "must be a positive number"),
@@ -105,11 +107,31 @@ class SearchSettings:
         for ok, name, message in checks:
             if not ok:
                 raise SettingError(f"{name} {message} (got {getattr(self, name)!r})", name)
+        problem = search_problem(self.objectives)
+        if problem:
+            raise SettingError(f"{problem} (got {','.join(map(str, self.objectives))})", "objectives")
+        if self.scheduler != "fifo" and not self.trains:
+            raise SettingError(f"scheduler {self.scheduler} stops trials by their accuracy: add accuracy to the "
+                               f"objectives or use scheduler fifo", "scheduler")
+        if self.benchmark is not None and self.proxies:
+            raise SettingError(f"a tabular benchmark holds no zero-cost proxy scores: drop {', '.join(self.proxies)} "
+                               f"from the objectives (rank a table by proxies with python -m runners.proxies)",
+                               "objectives")
         if self.prefilter is not None:
             try:
                 parse_prefilter(self.prefilter)
             except ValueError as exc:
                 raise SettingError(f"prefilter: {exc}", "prefilter") from None
+
+    @property
+    def trains(self) -> bool:
+        """Whether trials are trained: accuracy is an objective (otherwise only zero-cost proxies are scored)."""
+        return "accuracy" in self.objectives
+
+    @property
+    def proxies(self) -> tuple[str, ...]:
+        """The zero-cost proxies among the objectives, scored on every trial."""
+        return tuple(name for name in self.objectives if name in ZERO_COST)
 
     @property
     def directions(self) -> dict[str, str]:

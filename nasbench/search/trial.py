@@ -1,4 +1,5 @@
-"""One search trial as a Ray Tune function trainable: build, cost, train, report after every epoch."""
+"""One search trial as a Ray Tune function trainable: build, cost, score the zero-cost proxies among the
+objectives, train (unless accuracy is not an objective), report after every epoch."""
 from __future__ import annotations
 
 import dataclasses
@@ -14,6 +15,7 @@ from ray import tune
 from nasbench.cost import analytic_cost, measure_latency
 from nasbench.data import load_dataset
 from nasbench.genome import Genome
+from nasbench.proxies import score
 from nasbench.search.settings import SearchSettings
 from nasbench.train import TrainConfig, evaluate
 
@@ -50,6 +52,19 @@ def run_trial(config: dict, context: TrialContext) -> None:
                            limit=settings.limit)
     if "latency" in settings.objectives:
         record["latency_ms"] = measure_latency(genome, device="cuda" if settings.gpus_per_trial else "cpu")
+
+    def report_untrained(status: str, reason: str = "") -> None:
+        tune.report({**record, "status": status, "failure_reason": reason, "epochs": 0, "accuracy": math.nan,
+                     "wall_time_s": time.perf_counter() - start})
+
+    for proxy in settings.proxies:  # one seeded minibatch, the same for every trial of the run
+        record[proxy] = score(proxy, genome, dataset, seed=settings.seed)
+        if not math.isfinite(record[proxy]):
+            report_untrained("failed", f"{proxy} is {record[proxy]} at initialisation (no finite score to rank)")
+            return
+    if not settings.trains:
+        report_untrained("ok")
+        return
     train_config = context.train_config(settings.seed + int(config.get("trial_index", 0)))
 
     def report_epoch(metrics) -> None:
