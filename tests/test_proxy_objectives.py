@@ -14,7 +14,7 @@ from nasbench import Genome
 from nasbench.analysis import pareto_front
 from nasbench.data import load_dataset
 from nasbench.errors import SettingError
-from nasbench.objectives import quality, search_objectives
+from nasbench.objectives import ZERO_COST, quality, search_objectives
 from nasbench.proxies import score
 from nasbench.search import SearchSettings
 
@@ -32,6 +32,14 @@ def test_a_proxy_is_a_quality_objective(text, expected):
 def test_objectives_need_a_quality_and_a_cost(text, message):
     with pytest.raises(ValueError, match=message):
         search_objectives(text)
+
+
+def test_the_proxy_objectives_are_the_proxies_and_record_columns():
+    from nasbench.proxies import BASELINES, PROXIES
+    from nasbench.record import COLUMNS
+
+    assert tuple(name for name in PROXIES if name not in BASELINES) == ZERO_COST
+    assert set(ZERO_COST) <= set(COLUMNS)
 
 
 def test_quality_is_accuracy_else_the_first_proxy():

@@ -78,6 +78,15 @@ def member_means(table: Table, settings: SearchSettings) -> pd.DataFrame:
     return means[keep]
 
 
+def hypervolume_box(members: pd.DataFrame, objectives: dict[str, str]) -> tuple[dict[str, float], float]:
+    """The reference point of `member_means` (validation accuracy as `accuracy`) and the volume of the box between
+    it and the members' ideal point, by which hypervolumes are normalised."""
+    points = members.rename(columns={"val_accuracy": "accuracy"})
+    reference = default_reference([points], objectives, complete_only=False)
+    ideal = minimised(points, objectives).min(axis=0)
+    return reference, float(np.prod(minimised(pd.DataFrame([reference]), objectives)[0] - ideal))
+
+
 def compare_samplers(space: SearchSpace, table: Table, samplers: Sequence[str], seeds: int, trials: int,
                      log: Callable[[str], None] | None = None, **settings) -> Comparison:
     """Replay `trials` trials of every sampler under seeds 0..seeds-1 over `table`; `settings` are further
@@ -87,10 +96,7 @@ def compare_samplers(space: SearchSpace, table: Table, samplers: Sequence[str], 
     search = SearchSettings(**{**table_settings(table), **settings, "trials": trials})
     objectives = as_columns(search.directions)
     members = member_means(table, search)
-    points = members.rename(columns={"val_accuracy": "accuracy"})
-    reference = default_reference([points], objectives, complete_only=False)
-    ideal = minimised(points, objectives).min(axis=0)
-    box = float(np.prod(minimised(pd.DataFrame([reference]), objectives)[0] - ideal))
+    reference, box = hypervolume_box(members, objectives)
     runs, curves = [], []
     for sampler in samplers:
         for seed in range(seeds):
