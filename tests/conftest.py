@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+import torch
 
 from nasbench import zoo
 from nasbench.record import trained_rows  # noqa: F401  (the test modules import it from here)
@@ -13,6 +14,12 @@ from nasbench.tabular.members import grid_members
 from nasbench.tabular.settings import TabulateSettings
 from nasbench.tabular.table import FORMAT, TableRow, write_manifest, write_rows
 from search_spaces import get_space
+
+# Each of the two xdist workers computes on one thread: with torch's default (a thread per core) two workers put four
+# OpenMP threads on two cores, and a thread spinning at a barrier while its partner waits for a core makes a forward
+# pass ten times as costly (densenet121 traced at 224: 3.5 s of CPU on two threads, 0.4 s on one). Ray's trial
+# workers and the runners' subprocesses are not affected (Ray sets their $OMP_NUM_THREADS to the trial's CPUs).
+torch.set_num_threads(1)
 
 
 def first_user_of_each_block() -> dict[str, str]:
