@@ -1,4 +1,6 @@
 """Every zoo entry: parameter count equals its reference, and analytic cost equals fvcore on the built model."""
+import itertools
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -24,6 +26,19 @@ def heavy(entry) -> bool:
 
 def by_weight(entries) -> list:
     return [pytest.param(e, id=e.name, marks=[pytest.mark.slow] if heavy(e) else []) for e in entries]
+
+
+def uninitialised(make) -> torch.nn.Module:
+    """The module `make()` builds, its parameters and buffers zeros instead of initialised: counting FLOPs and
+    parameters needs only shapes, and initialising is most of the time building a large model takes (vgg11: 1 s)."""
+    with torch.device("meta"):
+        model = make()
+    model = model.to_empty(device="cpu")
+    with torch.no_grad():
+        for tensor in itertools.chain(model.parameters(), model.buffers()):
+            tensor.zero_()
+    return model
+
 
 REQUIRED = (
     "lenet5 alexnet alexnet_grouped alexnet_torchvision zfnet vgg11 vgg13 vgg16 vgg19 vgg11_bn vgg13_bn vgg16_bn "
@@ -58,7 +73,7 @@ def test_params_equal_our_count_of_the_paper(entry):
 @pytest.mark.parametrize("entry", by_weight(ENTRIES))
 def test_analytic_equals_fvcore_on_built_model(entry):
     genome = entry.genome.resolved()
-    model = build(genome)
+    model = uninitialised(lambda: build(genome))
     measured = fvcore_module_cost(model, genome.in_chans, genome.resolution, activations=False)
     assert analytic_cost(entry.genome) == (measured.params, measured.flops)
 
@@ -66,7 +81,7 @@ def test_analytic_equals_fvcore_on_built_model(entry):
 @pytest.mark.parametrize("entry", by_weight(MODEL_REFERENCES))
 def test_flops_equal_reference_model(entry):
     genome = entry.genome.resolved()
-    reference = zoo.reference_model(entry.reference)
+    reference = uninitialised(lambda: zoo.reference_model(entry.reference))
     measured = fvcore_module_cost(reference, genome.in_chans, genome.resolution, activations=False)
     assert analytic_cost(entry.genome).flops == measured.flops
 
@@ -117,7 +132,7 @@ def test_resnet50_v1_strides_the_first_1x1_and_is_near_the_papers_flops():
     resnet50 (v1.5) strides the 3x3, which costs 6 % more mult-adds at the same parameters."""
     v1 = zoo.get("resnet50_v1")
     assert v1 == imagenet_resnet(bottleneck_stages(BOTTLENECK_DEPTHS[50], stride_1x1=True))
-    measured = fvcore_module_cost(build(v1), 3, 224, activations=False)
+    measured = fvcore_module_cost(uninitialised(lambda: build(v1)), 3, 224, activations=False)
     assert analytic_cost(v1) == (measured.params, measured.flops) == (25_557_032, 3_879_247_872)
     assert analytic_cost(zoo.get("resnet50")) == (25_557_032, 4_111_512_576)
     assert abs(3_879_247_872 / 3.8e9 - 1) < 0.021 and 4_111_512_576 / 3.8e9 - 1 > 0.08
