@@ -1,4 +1,5 @@
 """Every zoo entry: parameter count equals its reference, and analytic cost equals fvcore on the built model."""
+import functools
 import itertools
 
 import pytest
@@ -109,10 +110,16 @@ def test_small_input_entries_train_one_step(entry):
     _assert_trains(build(entry.genome), entry.genome)
 
 
+@functools.cache
+def digits_members() -> dict:
+    """The `lecture` space's members on 1x16x16 digits (genomes are immutable: one dict serves every test)."""
+    return get_space("lecture", in_chans=1, resolution=16, num_classes=10).members()
+
+
 @pytest.mark.parametrize("entry", by_weight([e for e in ENTRIES if not e.variant_of]))
 def test_every_entry_adapted_to_digits_trains_one_step(entry):
     """Every lecture network as the `lecture` space adapts it to 1x16x16 digits (CIFAR-style stem, 10 classes)."""
-    genome = get_space("lecture", in_chans=1, resolution=16, num_classes=10).members()[entry.name]
+    genome = digits_members()[entry.name]
     _assert_trains(build(genome.resolved()), genome.resolved())
 
 
@@ -124,7 +131,11 @@ def _assert_trains(model, genome):
     assert out.shape == (2, genome.num_classes)
     F.cross_entropy(out, torch.tensor([0, 1])).backward()
     grads = [p.grad for p in model.parameters()]
-    assert all(g is not None and torch.isfinite(g).all() for g in grads)
+    assert all(g is not None for g in grads)
+    # every gradient finite: a sum is inf or NaN as soon as one element is (and a finite sum is never wrongly
+    # passed, only a sum that overflows is wrongly failed); isfinite per element allocates a mask as large as the
+    # weights (vgg16 on digits: 134 M parameters, 0.8 s)
+    assert torch.isfinite(torch.stack([g.sum() for g in grads])).all()
 
 
 def test_resnet50_v1_strides_the_first_1x1_and_is_near_the_papers_flops():
