@@ -3,6 +3,7 @@ trained rows of a trials table, one zoo architecture per block kind, and a made-
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 import pytest
@@ -17,8 +18,10 @@ from search_spaces import get_space
 
 # Each of the two xdist workers computes on one thread: with torch's default (a thread per core) two workers put four
 # OpenMP threads on two cores, and a thread spinning at a barrier while its partner waits for a core makes a forward
-# pass ten times as costly (densenet121 traced at 224: 3.5 s of CPU on two threads, 0.4 s on one). Ray's trial
-# workers and the runners' subprocesses are not affected (Ray sets their $OMP_NUM_THREADS to the trial's CPUs).
+# pass ten times as costly (densenet121 traced at 224: 3.5 s of CPU on two threads, 0.4 s on one). The processes the
+# tests start inherit one thread through $OMP_NUM_THREADS (a fresh interpreter costing googlenet: 11 s of CPU on two
+# threads, 7 s on one); Ray leaves a $OMP_NUM_THREADS that is set as it is, so every trial trains on one thread.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 torch.set_num_threads(1)
 
 
