@@ -17,6 +17,7 @@ from nasbench.analysis import pareto_front
 from nasbench.cost import analytic_cost
 from nasbench.data import load_dataset
 from nasbench.errors import SettingError
+from nasbench.proxies import score
 from nasbench.record import COLUMNS
 from nasbench.search import load_model
 from nasbench.train import TrainConfig, measure
@@ -150,22 +151,28 @@ def test_killed_worker_is_retried_without_double_counting(tmp_path):
     assert (table["epochs"] == 2).all()
 
 
-def test_four_objectives_shared_storages_and_a_parameter_budget(tmp_path):
-    """Accuracy against FLOPs, params and measured latency with the GP sampler; the study in an SQLite database
-    (as a shared PostgreSQL one would be given) and Ray's files under a separate storage path."""
+def test_five_objectives_shared_storages_and_a_parameter_budget(tmp_path):
+    """Accuracy and a zero-cost proxy (scored before training) against FLOPs, params and measured latency with the
+    GP sampler; the study in an SQLite database (as a shared PostgreSQL one would be given) and Ray's files under a
+    separate storage path."""
     db = tmp_path / "studies.db"
     outcome = search(settings(tmp_path / "results", trials=2, concurrency=1, sampler="gp", max_params=3e5,
-                                  objectives=("accuracy", "flops", "params", "latency"),
+                                  objectives=("accuracy", "flops", "params", "latency", "grad_norm"),
                                   optuna_storage=f"sqlite:///{db}", storage_path=str(tmp_path / "ray")))
     trained = outcome.trials[outcome.trials["state"] == "COMPLETE"]
     assert len(trained) == 2 and (trained["params"] <= 3e5).all() and (trained["latency_ms"] > 0).all()
+    for _, row in trained.iterrows():  # on the run's seeded minibatch, one thread as in the trial
+        genome = Genome.from_json(row["genome_json"])
+        data = load_dataset("digits", None, genome.resolved().resolution, seed=0, limit=64)
+        assert row["grad_norm"] == pytest.approx(score("grad_norm", genome, data, seed=0), rel=1e-9)
+    assert trained["snip"].isna().all() and trained["accuracy"].between(0, 1).all()
     over = outcome.trials[outcome.trials["failure_reason"].str.contains("params .* > max_params 3e\\+05")]
     assert len(over) >= 1 and (over["params"] > 3e5).all()
     config = json.loads((outcome.run_dir / "config.json").read_text())
     study = optuna.load_study(study_name=config["study_name"], storage=f"sqlite:///{db}")
-    assert len(study.directions) == 4 and len(study.trials) == len(outcome.trials)
+    assert len(study.directions) == 5 and len(study.trials) == len(outcome.trials)
     assert not (outcome.run_dir / "optuna.journal").exists()
     assert (tmp_path / "ray" / outcome.run_dir.name).is_dir()
     front = pd.read_csv(outcome.run_dir / "pareto.csv")
-    objectives = {"accuracy": "max", "flops": "min", "params": "min", "latency_ms": "min"}
+    objectives = {"accuracy": "max", "flops": "min", "params": "min", "latency_ms": "min", "grad_norm": "max"}
     assert sorted(front["number"]) == sorted(pareto_front(outcome.trials, objectives)["number"])
