@@ -12,6 +12,7 @@ from optuna.storages.journal import JournalFileBackend
 from nasbench import Genome
 from nasbench.analysis import pareto_front
 from nasbench.data import load_dataset
+from nasbench.deploy.source import front_member
 from nasbench.errors import SettingError
 from nasbench.objectives import ZERO_COST, quality, search_objectives
 from nasbench.proxies import score
@@ -92,6 +93,9 @@ def test_a_zero_cost_search_scores_every_trial_trains_none_and_fronts_the_proxy(
     front = pareto_front(complete, {"snip": "max", "flops": "min"})
     assert sorted(outcome.front["key"]) == sorted(front["key"])
     assert (outcome.run_dir / "pareto.png").is_file() and not list((outcome.run_dir / "genomes").glob("*.pt"))
+    member = front_member(outcome.run_dir, "1")  # retraining a member: rank 1 is the highest snip
+    assert member.genome.key() == front.sort_values("snip")["key"].iloc[-1]
+    assert member.origin["proxy"] == {"dataset": "digits", "epochs": 0, "snip": front["snip"].max()}
     config = json.loads((outcome.run_dir / "config.json").read_text())
     study = optuna.load_study(study_name=config["study_name"],
                               storage=JournalStorage(JournalFileBackend(str(outcome.run_dir / "optuna.journal"))))

@@ -11,6 +11,7 @@ from nasbench import zoo
 from nasbench.data import default_resolution
 from nasbench.errors import SettingError, did_you_mean
 from nasbench.genome import Genome
+from nasbench.objectives import quality
 
 KEY = re.compile(r"[0-9a-f]{16}")  # Genome.key()
 
@@ -26,8 +27,8 @@ class Source:
 
 
 def front_member(run_dir: str | Path, member: str = "1") -> Source:
-    """A member of a search run's Pareto front: `member` is its rank by validation accuracy (1 = the most accurate)
-    or its genome key. SettingError (run or member) naming what is missing."""
+    """A member of a search run's Pareto front: `member` is its rank by validation accuracy (1 = the most accurate;
+    in a zero-cost search, by its proxy) or its genome key. SettingError (run or member) naming what is missing."""
     import pandas as pd
 
     from nasbench.search import run_settings
@@ -41,27 +42,31 @@ def front_member(run_dir: str | Path, member: str = "1") -> Source:
     if not pareto.is_file():
         raise SettingError(f"{folder} has no pareto.csv; pass a finished search run folder "
                            "(results/<space>/<run-id>)", "run")
-    front = pd.read_csv(pareto, dtype={"key": str}).sort_values(["accuracy", "flops"], ascending=[False, True])
+    ranked_by = quality(settings.objectives)
+    front = pd.read_csv(pareto, dtype={"key": str}).sort_values([ranked_by, "flops"], ascending=[False, True])
+    best = "the most accurate" if ranked_by == "accuracy" else f"the highest {ranked_by}"
     if not len(front):
         raise SettingError(f"the front of {folder} is empty: no trial completed", "run")
     keys = list(front["key"])
     if member.isdigit() and not KEY.fullmatch(member):
         rank = int(member)
         if not 1 <= rank <= len(keys):
-            raise SettingError(f"{folder}'s front has {len(keys)} members; ask for a rank from 1 (the most accurate) "
+            raise SettingError(f"{folder}'s front has {len(keys)} members; ask for a rank from 1 ({best}) "
                                f"to {len(keys)}, or a genome key", "member")
     elif member in keys:
         rank = keys.index(member) + 1
     else:
         raise SettingError(f"{did_you_mean('front member', member, keys, 'front members')}; or give a rank "
-                           f"(1 = the most accurate)", "member")
+                           f"(1 = {best})", "member")
     row = front.iloc[rank - 1]
     genome = Genome.from_json(row["genome_json"])
     run_id = json.loads((folder / "config.json").read_text(encoding="utf-8")).get("run_id", folder.name)
     origin = {"kind": "search run", "run": str(folder.resolve()), "run_id": run_id, "space": settings.space,
               "member": row["key"], "rank": rank, "front_size": len(keys),
-              "proxy": {"dataset": settings.dataset, "epochs": settings.epochs,
-                        "val_accuracy": float(row["accuracy"]), "test_accuracy": float(row["test_accuracy"])}}
+              "proxy": {"dataset": settings.dataset, **(
+                  {"epochs": settings.epochs, "val_accuracy": float(row["accuracy"]),
+                   "test_accuracy": float(row["test_accuracy"])} if settings.trains else
+                  {"epochs": 0, ranked_by: float(row[ranked_by])})}}
     data = {"dataset": settings.dataset, "data_dir": settings.data_dir, "seed": settings.seed}
     return Source(genome, origin, data)
 
