@@ -57,8 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     one.add_argument("--zoo", metavar="NAME", type=choice("zoo architecture", zoo.names()),
                      help="a zoo architecture (python -m runners.zoo), at the dataset's resolution")
     source.add_argument("--member", metavar="RANK|KEY", default="1",
-                        help="which member of --run's front: its rank by validation accuracy (1: the most accurate) "
-                             "or its genome key")
+                        help="which member of --run's front: its rank by validation accuracy (1: the most accurate; "
+                             "in a zero-cost search, by its proxy) or its genome key")
     data = p.add_argument_group("data and recipe")
     add_data_options(data, RetrainSettings)
     option(data, "seed", type=int)
