@@ -114,9 +114,7 @@ def print_summary(outcome) -> None:
     from nasbench.record import describe_counts, state_counts
 
     front, table = outcome.front, outcome.trials
-    complete = table[table["state"] == "COMPLETE"]
-    zero_cost = len(complete) > 0 and bool(complete["accuracy"].isna().all())  # scored by proxies, not trained
-    print(f"\n{describe_counts(state_counts(table), trains=not zero_cost)}")
+    print(f"\n{describe_counts(state_counts(table), trains=outcome.trains)}")
     if len(front):
         print(f"Pareto front ({len(front)} genomes):")
         scores = [name for name in ("accuracy", "test_accuracy", *ZERO_COST) if front[name].notna().any()]

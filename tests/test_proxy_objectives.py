@@ -81,6 +81,7 @@ def test_a_zero_cost_search_scores_every_trial_trains_none_and_fronts_the_proxy(
     settings = search_settings(tmp_path, objectives=("snip", "flops"), trials=5, concurrency=1)
     assert not settings.trains and settings.proxies == ("snip",)
     outcome = search(settings)
+    assert not outcome.trains
     table = pd.read_parquet(outcome.run_dir / "trials.parquet")
     assert len(table) >= 5 and (table["state"].isin(["COMPLETE", "INFEASIBLE"])).all()
     complete = table[table["state"] == "COMPLETE"]

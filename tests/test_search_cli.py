@@ -88,7 +88,7 @@ def test_the_summary_shows_what_differs_and_formats_numbers_alike(capsys, tmp_pa
                                                                                             32660.0)])]
     rows.append(TrialRecord(number=2, state="INFEASIBLE", failure_reason="flops 3e+08 > max_flops 2e+08"))
     table = records_frame(rows)
-    search.print_summary(types.SimpleNamespace(front=table.iloc[:2], trials=table, run_dir=tmp_path))
+    search.print_summary(types.SimpleNamespace(front=table.iloc[:2], trials=table, run_dir=tmp_path, trains=True))
     out = capsys.readouterr().out
     assert "2 trials trained: 2 complete; samples: 1 over budget (not trained)" in out
     assert " 5,540 " in out and " 32,660 " in out and "41,000,000" in out and "e+0" not in out

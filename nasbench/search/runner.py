@@ -33,6 +33,7 @@ class RunOutcome:
     trials: pd.DataFrame
     front: pd.DataFrame
     interrupted: bool = False  # stopped (Ctrl-C) before its trial count; `resume_search` continues it
+    trains: bool = True  # False for a zero-cost search: its trials were scored by proxies, not trained
 
 
 def run_search(settings: SearchSettings, space: SearchSpace, log: Log | None = None,
@@ -207,7 +208,7 @@ def _execute(settings: SearchSettings, run_dir: Path, study: optuna.Study, stora
     except (tune.TuneError, OSError) as exc:
         raise SearchFailed(f"the search stopped: {root_cause(exc)}; every trial finished before is kept in "
                            f"{run_dir}; fix the cause, then resume the run") from None
-    return RunOutcome(run_dir, frame, front, interrupted)
+    return RunOutcome(run_dir, frame, front, interrupted, settings.trains)
 
 
 def _fit(settings: SearchSettings, run_dir: Path, study: optuna.Study, storage: optuna.storages.BaseStorage,
