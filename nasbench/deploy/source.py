@@ -61,12 +61,12 @@ def front_member(run_dir: str | Path, member: str = "1") -> Source:
     row = front.iloc[rank - 1]
     genome = Genome.from_json(row["genome_json"])
     run_id = json.loads((folder / "config.json").read_text(encoding="utf-8")).get("run_id", folder.name)
+    scores = ({"epochs": settings.epochs, "val_accuracy": float(row["accuracy"]),
+               "test_accuracy": float(row["test_accuracy"])} if settings.trains else
+              {"epochs": 0, ranked_by: float(row[ranked_by])})  # a zero-cost search trained nothing
     origin = {"kind": "search run", "run": str(folder.resolve()), "run_id": run_id, "space": settings.space,
               "member": row["key"], "rank": rank, "front_size": len(keys),
-              "proxy": {"dataset": settings.dataset, **(
-                  {"epochs": settings.epochs, "val_accuracy": float(row["accuracy"]),
-                   "test_accuracy": float(row["test_accuracy"])} if settings.trains else
-                  {"epochs": 0, ranked_by: float(row[ranked_by])})}}
+              "proxy": {"dataset": settings.dataset, **scores}}
     data = {"dataset": settings.dataset, "data_dir": settings.data_dir, "seed": settings.seed}
     return Source(genome, origin, data)
 
