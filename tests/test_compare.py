@@ -116,6 +116,12 @@ def test_a_prefilter_trains_the_best_of_k_samples_by_the_proxy_and_records_the_r
     assert trained["params"].median() > plain["params"].median()
 
 
+def test_a_prefilter_of_many_samples_still_runs_every_trial(made_up_table):
+    # K samples a trial: the cap on samples drawn (20 a trial without a prefilter) grows with K
+    trials = replay(get_space("resnet_compact"), made_up_table, "random", trials=20, seed=0, prefilter="params:32")
+    assert (trials["state"] == COMPLETE).sum() == 20 and (trials["state"] == FILTERED).sum() == 31 * 20
+
+
 @pytest.mark.parametrize("text, message", [("synflo:4", "unknown proxy 'synflo'"), ("synflow", "count of at least 2"),
                                            ("naswot:1", "count of at least 2")])
 def test_a_bad_prefilter_is_one_line_naming_the_setting(made_up_table, text, message):

@@ -31,7 +31,7 @@ OPTUNA_STATES = {COMPLETE: TrialState.COMPLETE, PRUNED: TrialState.PRUNED, FAIL:
                  INFEASIBLE: TrialState.FAIL,  # samplers learn nothing from an over-budget sample but its constraints
                  REPEAT: TrialState.COMPLETE,  # samplers see a repeat as the result it repeats
                  FILTERED: TrialState.PRUNED}  # samplers treat a prefiltered sample as one stopped early
-MAX_SAMPLES_PER_TRIAL = 20  # over-budget samples and repeats are drawn again, up to this many per trial asked for
+MAX_SAMPLES_PER_TRIAL = 20  # over-budget samples and repeats are drawn again, up to this many per sample a trial needs
 
 
 def make_sampler(name: str, seed: int, grid: dict[str, list] | None = None) -> optuna.samplers.BaseSampler:
@@ -208,7 +208,8 @@ def study_searcher(settings: SearchSettings, study: optuna.Study, storage: optun
     so far, handing out `n_trials` more genomes (the in-process replay of a table drives the same one)."""
     grid = space.grid() if settings.sampler == "grid" else None
     sampler = make_sampler(settings.sampler, settings.seed + len(study.trials), grid)
-    max_samples = MAX_SAMPLES_PER_TRIAL * n_trials
+    chosen = prefilter(settings)
+    max_samples = MAX_SAMPLES_PER_TRIAL * n_trials * (chosen.count if chosen else 1)  # a prefilter draws K a trial
     if grid:  # each grid point once (over-budget points count as visited), plus trials queued again on resume
         visited = {tuple(sorted(t.params.items())) for t in study.trials if t.state.is_finished()}
         queued = sum(t.state == TrialState.WAITING for t in study.trials)
@@ -217,7 +218,7 @@ def study_searcher(settings: SearchSettings, study: optuna.Study, storage: optun
     epochs = settings.epochs if settings.trains else 0  # a zero-cost search's trials are complete untrained
     return StudySearcher(sampled, space, settings.directions, epochs, n_trials, max_samples,
                          describe=lambda genome: genome_record(genome, zoo_keys), allow_repeats=settings.allow_repeats,
-                         prefilter=prefilter(settings))
+                         prefilter=chosen)
 
 
 def prefilter(settings: SearchSettings) -> Prefilter | None:
