@@ -18,7 +18,7 @@ every benchmark published so far, bigger networks of a space train to higher acc
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -147,11 +147,11 @@ def score(name: str, genome: Genome, dataset: Dataset, seed: int = 0, batch_size
         return PROXIES[name](genome, images, labels, seed)
 
 
-def parse_prefilter(text: str) -> tuple[str, int]:
-    """'synflow:8' -> ('synflow', 8); ValueError saying what is wrong otherwise."""
+def parse_prefilter(text: str, names: Sequence[str] = tuple(PROXIES)) -> tuple[str, int]:
+    """'synflow:8' -> ('synflow', 8) for a name among `names`; ValueError saying what is wrong otherwise."""
     name, _, count = text.partition(":")
-    if name not in PROXIES:
-        raise ValueError(f"unknown proxy {name!r} in {text!r}; write PROXY:K with PROXY one of {', '.join(PROXIES)}")
+    if name not in names:
+        raise ValueError(f"unknown proxy {name!r} in {text!r}; write PROXY:K with PROXY one of {', '.join(names)}")
     if not count.isdigit() or int(count) < 2:
         raise ValueError(f"{text!r} needs a count of at least 2 after the colon, e.g. {name}:8")
     return name, int(count)
@@ -171,3 +171,11 @@ class Prefilter:
     def __call__(self, genome: Genome) -> float:
         with torch.enable_grad():
             return PROXIES[self.name](genome, self.images, self.labels, self.seed)
+
+    def samples(self, study=None) -> int:
+        """How many samples to draw for each trial (always K)."""
+        return self.count
+
+    def scores(self, candidates: Sequence[tuple], study=None) -> list[float]:
+        """The proxy of each (trial, genome, record) candidate."""
+        return [self(genome) for _, genome, _ in candidates]

@@ -18,12 +18,14 @@ from ray.tune.search import Searcher
 from nasbench.data import load_dataset
 from nasbench.genome import Genome
 from nasbench.objectives import COLUMNS
-from nasbench.proxies import Prefilter
+from nasbench.proxies import Prefilter, parse_prefilter
 from nasbench.record import COMPLETE, FAIL, FILTERED, INFEASIBLE, PRUNED, REPEAT, TrialRecord
 from nasbench.search.controller import ReinforceSampler
 from nasbench.search.evolution import RegularizedEvolutionSampler
 from nasbench.search.results import trial_record
 from nasbench.search.settings import SearchSettings
+from nasbench.search.surrogate import NAME as SURROGATE
+from nasbench.search.surrogate import SurrogatePrefilter, is_surrogate
 from nasbench.search.trial import genome_record
 from nasbench.space import SearchSpace
 
@@ -109,7 +111,7 @@ class StudySearcher(Searcher):
 
     def __init__(self, study: optuna.Study, space: SearchSpace, objectives: dict[str, str], epochs: int, trials: int,
                  max_samples: int, describe: Callable[[Genome], dict], allow_repeats: bool = False,
-                 prefilter: Prefilter | None = None):
+                 prefilter: Prefilter | SurrogatePrefilter | None = None):
         super().__init__()
         self._study, self._space, self._objectives, self._epochs = study, space, objectives, epochs
         self._trials, self._max_samples, self._describe = trials, max_samples, describe
@@ -146,21 +148,22 @@ class StudySearcher(Searcher):
                                                   failure_reason=f"repeat of trial #{earlier[0].number}"),
                        earlier[1])
 
-    def _prefiltered_sample(self, prefilter: Prefilter) -> tuple[optuna.Trial, Genome] | None:
-        """The best of `prefilter.count` new samples by the proxy; the others are told as FILTERED with their
-        score."""
+    def _prefiltered_sample(self, prefilter: Prefilter | SurrogatePrefilter) -> tuple[optuna.Trial, Genome] | None:
+        """The best of `prefilter.samples(study)` new samples by the prefilter's score; the others are told as
+        FILTERED with their score."""
         candidates = []
-        while len(candidates) < prefilter.count and (found := self._new_sample()) is not None:
-            candidates.append((*found, prefilter(found[1])))
+        wanted = prefilter.samples(self._study)
+        while len(candidates) < wanted and (found := self._new_sample()) is not None:
+            candidates.append((*found, self._describe(found[1])))
         if not candidates:
             return None
-        best = max(range(len(candidates)), key=lambda i: (candidates[i][2], -i))  # ties: the first drawn
-        for index, (trial, genome, score) in enumerate(candidates):
+        scores = prefilter.scores(candidates, self._study)
+        best = max(range(len(candidates)), key=lambda i: (scores[i], -i))  # ties: the first drawn
+        for index, (trial, _, record) in enumerate(candidates):
             if index != best:
-                reason = (f"prefiltered out: {prefilter.name} {score:.6g}, the best of {len(candidates)} "
-                          f"{candidates[best][2]:.6g}")
-                self._tell(trial, TrialRecord.from_mapping(self._describe(genome), state=FILTERED,
-                                                           failure_reason=reason))
+                reason = (f"prefiltered out: {prefilter.name} {scores[index]:.6g}, the best of {len(candidates)} "
+                          f"{scores[best]:.6g}")
+                self._tell(trial, TrialRecord.from_mapping(record, state=FILTERED, failure_reason=reason))
         return candidates[best][:2]
 
     @property
@@ -221,10 +224,14 @@ def study_searcher(settings: SearchSettings, study: optuna.Study, storage: optun
                          prefilter=chosen)
 
 
-def prefilter(settings: SearchSettings) -> Prefilter | None:
-    """The search's `--prefilter`, scoring on a minibatch of its dataset (None without one)."""
+def prefilter(settings: SearchSettings) -> Prefilter | SurrogatePrefilter | None:
+    """The search's `--prefilter`: the surrogate (hvi:K) or a proxy scoring on a minibatch of its dataset (None
+    without one)."""
     if settings.prefilter is None:
         return None
+    if is_surrogate(settings.prefilter):
+        return SurrogatePrefilter(parse_prefilter(settings.prefilter, (SURROGATE,))[1], settings.directions,
+                                  settings.seed)
     return Prefilter(settings.prefilter, lambda: load_dataset(settings.dataset, settings.data_dir, settings.resolution,
                                                               seed=settings.seed, limit=settings.limit), settings.seed)
 

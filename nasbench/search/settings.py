@@ -11,7 +11,9 @@ from nasbench.config import setting, settings_from_dict
 from nasbench.data import DATASETS_HELP
 from nasbench.errors import SettingError
 from nasbench.objectives import OBJECTIVES, ZERO_COST, search_problem
-from nasbench.proxies import parse_prefilter
+from nasbench.proxies import PROXIES, parse_prefilter
+from nasbench.search.surrogate import NAME as SURROGATE
+from nasbench.search.surrogate import is_surrogate
 from nasbench.train import TrainConfig
 
 SAMPLERS = ("nsga2", "tpe", "random", "gp", "grid", "rea", "reinforce")
@@ -62,8 +64,10 @@ class SearchSettings:
     seed_zoo: bool = setting(False, "evaluate the family's canonical architectures first")
     prefilter: str | None = setting(None, "PROXY:K, e.g. synflow:8: score K samples with a zero-cost proxy "
                                           "(synflow, naswot, snip, grad_norm, fisher, flops, params) on one "
-                                          "minibatch at initialisation and train only the best; the other K-1 are "
-                                          "recorded as FILTERED with their score, not trained")
+                                          "minibatch at initialisation and train only the best; or hvi:K: train "
+                                          "the one with the largest hypervolume improvement per second of "
+                                          "training that a surrogate fitted to the trained trials predicts; the "
+                                          "other K-1 are recorded as FILTERED with their score, not trained")
     allow_repeats: bool = setting(False, "train a genome again when the sampler proposes one this run already "
                                          "trained (another seed's measurement); by default such a repeat is "
                                          "recorded as REPEAT with the earlier results, not trained, and another "
@@ -119,9 +123,12 @@ class SearchSettings:
                                "objectives")
         if self.prefilter is not None:
             try:
-                parse_prefilter(self.prefilter)
+                parse_prefilter(self.prefilter, (*PROXIES, SURROGATE))
             except ValueError as exc:
                 raise SettingError(f"prefilter: {exc}", "prefilter") from None
+            if is_surrogate(self.prefilter) and not self.trains:
+                raise SettingError(f"prefilter: {self.prefilter} predicts training results from trained trials; add "
+                                   f"accuracy to the objectives or prefilter by a proxy", "prefilter")
 
     @property
     def trains(self) -> bool:
