@@ -58,16 +58,16 @@ class SurrogatePrefilter:
         per_tree = _per_tree(features[:len(trained)], targets, features[len(trained):], self.seed + len(trained))
         mean, spread = per_tree.mean(axis=0), per_tree.std(axis=0)
         signs = np.array([-1.0 if direction == "max" else 1.0 for direction in self.objectives.values()])
-        front = minimised(trained, self.objectives)
-        ref = np.where(signs < 0, np.maximum(front.max(axis=0), 0.0), front.max(axis=0) * (1 + REFERENCE_MARGIN))
-        base = hypervolume_of(front, ref)
+        so_far = minimised(trained, self.objectives)
+        ref = np.where(signs < 0, np.maximum(so_far.max(axis=0), 0.0), so_far.max(axis=0) * (1 + REFERENCE_MARGIN))
+        base = hypervolume_of(so_far, ref)
         known = rows.reindex(columns=list(self.objectives)).to_numpy(float)  # the predicted columns are NaN
         predicted = [list(self.objectives).index(column) for column in self.predicted]
         points = known.copy()
         points[:, predicted] = mean[:, :-1] - signs[predicted] * OPTIMISM * spread[:, :-1]
         points *= signs
         seconds = np.exp(mean[:, -1])
-        scores = [(hypervolume_of(np.vstack([front, point]), ref) - base) / s for point, s in zip(points, seconds)]
+        scores = [(hypervolume_of(np.vstack([so_far, point]), ref) - base) / s for point, s in zip(points, seconds)]
         if max(scores) <= 0:  # no candidate promises an improvement: the one of highest predicted quality
             scores = list(mean[:, 0] * -signs[predicted[0]])
         return scores
