@@ -51,6 +51,33 @@ def test_compare_writes_the_report_tables_and_plot(made_up_table, tmp_path, caps
     assert "rea" in out.out and str(folder) in out.out
 
 
+def test_strategies_name_their_own_scheduler_and_prefilter_and_fresh_seeds_replay(made_up_table, tmp_path, capsys):
+    code, out = run_cli(capsys, "--benchmark", str(made_up_table), "--samplers", "random,random+hvi:3,tpe+moasha",
+                        "--seeds", "2", "--first-seed", "5", "--trials", "20", "--results-dir", str(tmp_path))
+    assert code == 0, out.err
+    folder = next(tmp_path.iterdir())
+    runs = pd.read_parquet(folder / "runs.parquet")
+    assert set(runs["seed"]) == {5, 6} and json.loads((folder / "config.json").read_text())["first_seed"] == 5
+    space = get_space("resnet_compact")
+    for label, sampler, settings in [("random", "random", {}), ("random+hvi:3", "random", {"prefilter": "hvi:3"}),
+                                     ("tpe+moasha", "tpe", {"scheduler": "moasha"})]:
+        alone = replay(space, made_up_table, sampler, trials=20, seed=6, **settings)
+        run = runs[(runs["sampler"] == label) & (runs["seed"] == 6)]
+        assert run["key"].tolist() == alone["key"].tolist() and run["state"].tolist() == alone["state"].tolist()
+    assert set(runs[runs["sampler"] == "random"]["state"]) == {COMPLETE}
+    assert (runs[runs["sampler"] == "random+hvi:3"]["state"] == FILTERED).sum() > 0
+    assert (runs[runs["sampler"] == "tpe+moasha"]["state"] == PRUNED).sum() > 0
+    summary = pd.read_csv(folder / "summary.csv", index_col="sampler")
+    curves = pd.read_csv(folder / "curves.csv")
+    random_time = curves[curves["sampler"] == "random"].groupby("seed")["time_s"].last().median()
+    reached = summary["time_to_baseline_s"].notna()
+    assert reached.any() and summary.loc[reached, "time_share"].to_numpy() == pytest.approx(
+        summary.loc[reached, "time_to_baseline_s"].to_numpy() / random_time)
+    report = (folder / "report.md").read_text()
+    assert "3 strategies x 2 seeds (5..6) x 20 trials" in report and "share of random's time |" in report
+    assert "| random+hvi:3 |" in report
+
+
 def test_asha_in_the_replay_stops_trials_at_the_first_rung_and_saves_their_time(made_up_table):
     fifo = replay(get_space("resnet_compact"), made_up_table, "random", trials=40, seed=0)
     asha = replay(get_space("resnet_compact"), made_up_table, "random", trials=40, seed=0, scheduler="asha")
@@ -65,6 +92,11 @@ def test_asha_in_the_replay_stops_trials_at_the_first_rung_and_saves_their_time(
     (["--samplers", "rea,tpe"], "must include random"),
     (["--samplers", "random,grid"], "leave it out"),
     (["--seeds", "0"], "seeds must be at least 1"),
+    (["--first-seed", "-1"], "first_seed must be zero or positive"),
+    (["--samplers", "random,nsga+hvi:4"], "did you mean nsga2"),
+    (["--samplers", "random,tpe+asha+moasha"], "names two schedulers (asha, moasha)"),
+    (["--samplers", "random,random+synflo:4"], "strategy random+synflo:4: prefilter: unknown proxy 'synflo'"),
+    (["--samplers", "random,tpe+asha+hvi:1"], "strategy tpe+asha+hvi:1: prefilter: 'hvi:1' needs a count"),
     (["--objectives", "accuracy"], "at least one cost"),
 ])
 def test_bad_input_is_one_line_with_exit_code_2(made_up_table, tmp_path, capsys, argv, message):

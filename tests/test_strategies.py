@@ -80,6 +80,7 @@ def test_final_table_on_hand_made_runs():
     # random's final median is 0.5: rea reaches it at trials 1, 2 and never; random at 3, 3 and never
     assert table.loc["rea", "trials_to_baseline"] == 2.0 and table.loc["random", "trials_to_baseline"] == 3.0
     assert table.loc["rea", "time_to_baseline_s"] == 2.0
+    assert table.loc["rea", "time_share"] == pytest.approx(2 / 3)  # random's runs take 3 s each
     assert table.loc["rea", "p_vs_random"] == pytest.approx(wilcoxon_p([0.7, 0.8, 0.3], [0.5, 0.6, 0.4]))
     assert math.isnan(table.loc["random", "p_vs_random"])
 

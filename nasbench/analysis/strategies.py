@@ -75,7 +75,8 @@ def final_table(curves: pd.DataFrame, baseline: str = "random") -> pd.DataFrame:
     """One row per sampler from anytime curves (columns sampler, seed, trials, time_s, hypervolume): the median
     final hypervolume, its mean rank among the samplers (paired by seed), the Wilcoxon p-value against `baseline`
     (paired by seed), and the (lower) median over seeds of the trials (and simulated seconds) taken to reach the
-    baseline's median final hypervolume (NaN when more than half the seeds never reach it)."""
+    baseline's median final hypervolume (NaN when more than half the seeds never reach it), and that time as a share
+    of the baseline's median simulated time for its whole run."""
     last = curves.sort_values("trials").groupby(["sampler", "seed"], sort=False).tail(1)
     finals = last.pivot(index="seed", columns="sampler", values="hypervolume")
     if baseline not in finals.columns:
@@ -83,16 +84,18 @@ def final_table(curves: pd.DataFrame, baseline: str = "random") -> pd.DataFrame:
     finals = finals.dropna()
     target = float(np.median(finals[baseline]))
     ranks = mean_ranks(finals)
+    baseline_time = float(last[last["sampler"] == baseline]["time_s"].median())
     rows = []
     for sampler in dict.fromkeys(curves["sampler"]):
         runs = curves[curves["sampler"] == sampler].groupby("seed", sort=True)
         reach = np.array([trials_to_reach(c, target) for _, c in runs])
-        reach_time = np.array([trials_to_reach(c, target, "time_s") for _, c in runs])
+        time_to = _median_or_nan(np.array([trials_to_reach(c, target, "time_s") for _, c in runs]))
         rows.append({"sampler": sampler, "seeds": len(finals), "median_hypervolume": float(finals[sampler].median()),
                      "mean_rank": float(ranks[sampler]),
                      "p_vs_" + baseline: np.nan if sampler == baseline else wilcoxon_p(finals[sampler],
                                                                                       finals[baseline]),
-                     "trials_to_baseline": _median_or_nan(reach), "time_to_baseline_s": _median_or_nan(reach_time)})
+                     "trials_to_baseline": _median_or_nan(reach), "time_to_baseline_s": time_to,
+                     "time_share": time_to / baseline_time})
     return pd.DataFrame(rows).set_index("sampler")
 
 

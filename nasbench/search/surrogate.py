@@ -27,9 +27,9 @@ from nasbench.search.results import trial_record
 
 NAME = "hvi"
 KNOWN_BEFORE_TRAINING = ("flops", "params")  # record columns a candidate has before it is trained
-MIN_TRAINED = 8  # trained trials before the surrogate ranks candidates
+MIN_TRAINED = 4  # trained trials before the surrogate ranks candidates
 TREES = 64
-OPTIMISM = 1.0  # standard deviations of the trees' spread added towards better
+OPTIMISM = 0.5  # standard deviations of the trees' spread added towards better
 REFERENCE_MARGIN = 0.1
 
 

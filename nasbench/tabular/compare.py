@@ -15,15 +15,17 @@ import pandas as pd
 from nasbench.analysis.fronts import default_reference, minimised
 from nasbench.analysis.strategies import anytime_hypervolume, final_table, median_band, regret_table, value_at
 from nasbench.config import setting
+from nasbench.errors import SettingError
 from nasbench.objectives import as_columns
-from nasbench.search.settings import SearchSettings
+from nasbench.search.settings import SCHEDULERS, SearchSettings
 from nasbench.space import SearchSpace
-from nasbench.tabular.benchmark import table_settings
+from nasbench.tabular.benchmark import check_settings, table_settings
 from nasbench.tabular.replay import replay
 from nasbench.tabular.settings import shared
 from nasbench.tabular.table import Table, final
 
 BASELINE = "random"
+JOIN = "+"  # joins a strategy's sampler, scheduler and prefilter: random+hvi:64, tpe+moasha
 TIME_POINTS = 200  # the simulated-time grid of the anytime curves (log-spaced)
 
 
@@ -32,9 +34,12 @@ class CompareSettings:
     """A comparison of samplers on a table (`python -m runners.compare`)."""
 
     samplers: tuple[str, ...] = setting(("random", "nsga2", "tpe", "rea", "reinforce"),
-                                        f"samplers to compare, comma-separated; must include {BASELINE} (the "
-                                        "baseline of the statistics)")
-    seeds: int = setting(20, "search seeds per sampler (0 .. seeds-1); runs are paired by seed")
+                                        "strategies to compare, comma-separated: a sampler, optionally joined by "
+                                        f"'{JOIN}' to its own scheduler and prefilter (random{JOIN}hvi:64, "
+                                        f"tpe{JOIN}moasha); must include {BASELINE} (the baseline of the "
+                                        "statistics)")
+    seeds: int = setting(20, "search seeds per strategy (first_seed .. first_seed+seeds-1); runs are paired by seed")
+    first_seed: int = setting(0, "the first search seed (another value replays fresh seeds)")
     trials: int = setting(200, "trials per run (over-budget samples are not counted)")
     objectives: tuple[str, ...] = shared("objectives")
     scheduler: str = shared("scheduler")
@@ -87,28 +92,51 @@ def hypervolume_box(members: pd.DataFrame, objectives: dict[str, str]) -> tuple[
     return reference, float(np.prod(minimised(pd.DataFrame([reference]), objectives)[0] - ideal))
 
 
+def strategy(label: str) -> tuple[str, dict[str, str]]:
+    """A strategy label's sampler and the settings it names itself: 'tpe' -> ('tpe', {}), 'random+hvi:64' ->
+    ('random', {'prefilter': 'hvi:64'}), 'tpe+moasha+params:4' -> ('tpe', {'scheduler': 'moasha', 'prefilter':
+    'params:4'}); a part that is not a scheduler is a prefilter."""
+    sampler, *parts = label.split(JOIN)
+    named: dict[str, str] = {}
+    for part in parts:
+        name = "scheduler" if part in SCHEDULERS else "prefilter"
+        if name in named:
+            raise ValueError(f"strategy {label!r} names two {name}s ({named[name]}, {part}); give one")
+        named[name] = part
+    return sampler, named
+
+
 def compare_samplers(space: SearchSpace, table: Table, samplers: Sequence[str], seeds: int, trials: int,
-                     log: Callable[[str], None] | None = None, **settings) -> Comparison:
-    """Replay `trials` trials of every sampler under seeds 0..seeds-1 over `table`; `settings` are further
-    `SearchSettings` (objectives, scheduler, max_flops, max_params)."""
+                     log: Callable[[str], None] | None = None, first_seed: int = 0, **settings) -> Comparison:
+    """Replay `trials` trials of every strategy (a sampler, or `strategy` label) under seeds first_seed ..
+    first_seed+seeds-1 over `table`; `settings` are further `SearchSettings` (objectives, scheduler, prefilter,
+    max_flops, max_params) that a strategy's own scheduler or prefilter overrides."""
     if BASELINE not in samplers:
         raise ValueError(f"the samplers must include {BASELINE} (the baseline of the statistics)")
     search = SearchSettings(**{**table_settings(table), **settings, "trials": trials})
+    check_settings(search, table)
+    plans = {label: strategy(label) for label in samplers}
+    for label, (sampler, named) in plans.items():  # every strategy's own settings refused before any replay
+        try:
+            check_settings(dataclasses.replace(search, sampler=sampler, **named), table)
+        except SettingError as exc:
+            raise SettingError(f"strategy {label}: {exc}", "samplers") from exc
     objectives = as_columns(search.directions)
     members = member_means(table, search)
     reference, box = hypervolume_box(members, objectives)
     runs, curves = [], []
-    for sampler in samplers:
-        for seed in range(seeds):
-            trials_table = replay(space, table, sampler, trials, seed, **settings).assign(sampler=sampler, seed=seed)
-            runs.append(trials_table)
+    for label, (sampler, named) in plans.items():
+        for seed in range(first_seed, first_seed + seeds):
+            trials_table = replay(space, table, sampler, trials, seed, **{**settings, **named})
+            runs.append(trials_table.assign(sampler=label, seed=seed))
             curve = anytime_hypervolume(trials_table, objectives, reference)
-            curves.append(curve.assign(hypervolume=curve["hypervolume"] / box, sampler=sampler, seed=seed))
+            curves.append(curve.assign(hypervolume=curve["hypervolume"] / box, sampler=label, seed=seed))
             if log:
-                log(f"{sampler} seed {seed}: hypervolume {curves[-1]['hypervolume'].iloc[-1]:.4g}")
+                log(f"{label} seed {seed}: hypervolume {curves[-1]['hypervolume'].iloc[-1]:.4g}")
     runs_frame, curves_frame = pd.concat(runs, ignore_index=True), pd.concat(curves, ignore_index=True)
     return Comparison(
-        settings={"samplers": list(samplers), "seeds": seeds, "trials": trials, "table": str(table.path),
+        settings={"samplers": list(samplers), "seeds": seeds, "first_seed": first_seed, "trials": trials,
+                  "table": str(table.path),
                   "objectives": list(search.objectives), "scheduler": search.scheduler, "prefilter": search.prefilter,
                   "max_flops": search.flops_budget, "max_params": search.max_params},
         reference=reference, runs=runs_frame, curves=curves_frame, summary=final_table(curves_frame, BASELINE),

@@ -40,20 +40,23 @@ def report(comparison: Comparison, command: str = "") -> str:
     s = comparison.settings
     summary = comparison.summary
     lines = [f"# Samplers compared on {Path(s['table']).name}", "",
-             f"{len(s['samplers'])} samplers x {s['seeds']} seeds x {s['trials']} trials, objectives "
-             f"{', '.join(s['objectives'])}, scheduler {s['scheduler']}, budget max_flops {s['max_flops']}, "
+             f"{len(s['samplers'])} strategies x {s['seeds']} seeds "
+             f"({s['first_seed']}..{s['first_seed'] + s['seeds'] - 1}) x {s['trials']} trials, objectives "
+             f"{', '.join(s['objectives'])}, scheduler {s['scheduler']}, prefilter {s['prefilter'] or 'none'} "
+             f"(unless a strategy names its own), budget max_flops {s['max_flops']}, "
              f"max_params {s['max_params']}. Hypervolume: the share of the box between the table's ideal point (the "
              "best mean value of each objective over its members within the budget) and the reference point "
              "(" + ", ".join(f"{k} {v:.4g}" for k, v in comparison.reference.items()) + ") that the front "
              "dominates.", ""]
     if command:
         lines += [f"Command: `{command}`", ""]
-    lines += ["| sampler | median hypervolume | mean rank | p vs " + BASELINE + " (Wilcoxon) | trials to "
-              + BASELINE + "'s final median | simulated time to it (s) |", "|---|---:|---:|---:|---:|---:|"]
+    lines += ["| strategy | median hypervolume | mean rank | p vs " + BASELINE + " (Wilcoxon) | trials to "
+              + BASELINE + "'s final median | simulated time to it (s) | share of " + BASELINE + "'s time |",
+              "|---|---:|---:|---:|---:|---:|---:|"]
     for sampler, row in summary.iterrows():
         lines.append(f"| {sampler} | {row['median_hypervolume']:.4g} | {row['mean_rank']:.2f} | "
                      f"{_number(row['p_vs_' + BASELINE], '.3g')} | {_number(row['trials_to_baseline'], '.0f')} | "
-                     f"{_number(row['time_to_baseline_s'], '.0f')} |")
+                     f"{_number(row['time_to_baseline_s'], '.0f')} | {_number(row['time_share'], '.3f')} |")
     lines += ["", "Trials to the baseline's final median: the median over seeds of the first trial at which a run's "
               "hypervolume reaches the median of " + BASELINE + "'s final hypervolumes; - when half the seeds "
               "never do.", "", "Single objective (NAS-Bench-201's view): the genome of the best validation accuracy "
