@@ -18,6 +18,7 @@ from nasbench.genome import Genome, Stage
 from nasbench.record import COMPLETE, PRUNED, REPEAT
 from nasbench.search import run_search
 from nasbench.search.lock import table_lock
+from nasbench.search.surrogate import MIN_TRAINED
 from nasbench.space import Categorical, SearchSpace
 from nasbench.tabular import Table, TableError, TableRow, replay
 from nasbench.tabular.build import tabulate
@@ -211,12 +212,15 @@ def test_early_stopping_prunes_on_the_recorded_curves_as_the_replay_does(built, 
     pd.testing.assert_frame_equal(trials.sort_values("number").reset_index(drop=True)[COMPARED], in_process[COMPARED])
 
 
-def test_a_prefiltered_search_through_ray_gives_the_trials_of_the_in_process_replay(built, tmp_path):
+@pytest.mark.parametrize("prefilter, count, filtered", [("params:2", 3, 3), ("hvi:2", MIN_TRAINED + 2, 2)])
+def test_a_prefiltered_search_through_ray_gives_the_trials_of_the_in_process_replay(built, tmp_path, prefilter,
+                                                                                    count, filtered):
+    # hvi: the surrogate ranks the samples of the trials after the first MIN_TRAINED, fitted in the Ray driver
     _, path = built
-    trials = search_over(path, tmp_path, trials=3, prefilter="params:2").trials.sort_values("number")
-    in_process = replay(TinySpace(), path, sampler="random", trials=3, seed=0, max_flops=None, prefilter="params:2")
+    trials = search_over(path, tmp_path, trials=count, prefilter=prefilter).trials.sort_values("number")
+    in_process = replay(TinySpace(), path, sampler="random", trials=count, seed=0, max_flops=None, prefilter=prefilter)
     pd.testing.assert_frame_equal(trials.reset_index(drop=True)[COMPARED], in_process[COMPARED])
-    assert (trials["state"] == COMPLETE).sum() == 3 and (trials["state"] == "FILTERED").sum() >= 3
+    assert (trials["state"] == COMPLETE).sum() == count and (trials["state"] == "FILTERED").sum() >= filtered
 
 
 def test_a_search_must_use_the_tables_space_data_and_training(built, tmp_path):
