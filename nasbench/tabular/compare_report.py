@@ -39,7 +39,7 @@ def report(comparison: Comparison, command: str = "") -> str:
     """The comparison in Markdown: what was run, the final table, the regret table, the plot."""
     s = comparison.settings
     summary = comparison.summary
-    lines = [f"# Samplers compared on {Path(s['table']).name}", "",
+    lines = [f"# Search strategies compared on {Path(s['table']).name}", "",
              f"{len(s['samplers'])} strategies x {s['seeds']} seeds "
              f"({s['first_seed']}..{s['first_seed'] + s['seeds'] - 1}) x {s['trials']} trials, objectives "
              f"{', '.join(s['objectives'])}, scheduler {s['scheduler']}, prefilter {s['prefilter'] or 'none'} "
@@ -64,7 +64,7 @@ def report(comparison: Comparison, command: str = "") -> str:
               "validation accuracy "
               f"({comparison.regret['optimum_val_accuracy'].iloc[0]:.4f}; test "
               f"{comparison.regret['optimum_test_accuracy'].iloc[0]:.4f}); mean ± std over seeds.", "",
-              "| sampler | regret | validation accuracy | test accuracy |", "|---|---:|---:|---:|"]
+              "| strategy | regret | validation accuracy | test accuracy |", "|---|---:|---:|---:|"]
     for sampler, row in comparison.regret.iterrows():
         lines.append(f"| {sampler} | {_pm(row, 'regret')} | {_pm(row, 'val_accuracy')} | "
                      f"{_pm(row, 'test_accuracy')} |")
